@@ -1,0 +1,247 @@
+"""``doctor``: how wheelnext-pip runs in this interpreter, as a JSON-ready report.
+
+It imports the pip of this interpreter, applies every patch set the way a pip run would,
+records what applied, and reverts. Features add their own sections through
+:data:`SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import site
+import sys
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from wheelnext_pip import __version__, _features, _state
+from wheelnext_pip._settings import IndexGroup, NameSelection, Settings, resolve_settings
+from wheelnext_pip.errors import SettingsError
+
+Report = dict[str, Any]
+#: Extra sections: ``name -> function(settings or None) -> JSON-ready value``.
+SECTIONS: dict[str, Callable[[Settings | None], Any]] = {}
+
+START_FILES = ("wheelnext_pip.pth", "wheelnext_pip.start")
+
+
+def sitecustomize_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sitecustomize")
+
+
+def _site_dirs() -> list[str]:
+    dirs: list[str] = []
+    candidates = list(getattr(site, "getsitepackages", list)())
+    if site.ENABLE_USER_SITE:
+        candidates.append(site.getusersitepackages())
+    candidates += sys.path
+    for entry in candidates:
+        path = os.path.abspath(entry or os.curdir)
+        if path not in dirs:
+            dirs.append(path)
+    return dirs
+
+
+def _activation(switch_text: str | None) -> Report:
+    found = [
+        {"kind": name.rsplit(".", 1)[1], "path": os.path.join(directory, name)}
+        for directory in _site_dirs()
+        for name in START_FILES
+        if os.path.isfile(os.path.join(directory, name))
+    ]
+    pythonpath = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    custom = sitecustomize_dir()
+    return {
+        "WHEELNEXT_PIP": switch_text,
+        "start_files": found,
+        "sitecustomize_dir": custom,
+        "sitecustomize_on_pythonpath": any(
+            entry and os.path.abspath(entry) == custom for entry in pythonpath
+        ),
+    }
+
+
+def _render_value(value: Any) -> Any:
+    if isinstance(value, tuple) and all(isinstance(item, IndexGroup) for item in value):
+        return [{"name": group.name, "urls": list(group.urls)} for group in value]
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, NameSelection):
+        return [":all:"] if value.everything else sorted(value.names)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _settings_section(isolated: bool) -> tuple[Settings | None, Report]:
+    from wheelnext_pip._pip import config
+
+    try:
+        settings = resolve_settings(os.environ, config.read_file_entries(isolated))
+    except SettingsError as exc:
+        return None, {"error": f"wheelnext-pip: {exc}", "values": {}}
+    except Exception as exc:  # pip's own configuration error
+        return None, {"error": f"pip configuration: {exc}", "values": {}}
+    values = {
+        key: {"value": _render_value(settings.value(key)), "source": source}
+        for key, source in settings.sources.items()
+    }
+    return settings, {"error": None, "values": values}
+
+
+def _patch_sets(requested: frozenset[str]) -> tuple[list[Report], list[Report]]:
+    from wheelnext_pip._pip import catalog, registry
+
+    sets = []
+    features = []
+    try:
+        for patch_set in catalog.all_sets():
+            status = registry.apply_set(patch_set)
+            sets.append(
+                {
+                    "name": status.name,
+                    "kind": "feature" if patch_set.name in catalog.FEATURE_SETS else "core",
+                    "active": status.active,
+                    "reason": status.reason,
+                    "points": [
+                        {"key": point.key, "state": point.state, "reason": point.reason}
+                        for point in status.points
+                    ],
+                }
+            )
+    finally:
+        registry.revert_all()
+        _state.reset()
+    active = {entry["name"]: entry for entry in sets}
+    for name in _features.FEATURES:
+        available = name in _features.AVAILABLE
+        entry = active.get(name)
+        features.append(
+            {
+                "name": name,
+                "requested": name in requested,
+                "available": available,
+                "active": bool(entry and entry["active"]),
+                "reason": (
+                    entry["reason"]
+                    if entry
+                    else f"not implemented in wheelnext-pip {__version__}"
+                ),
+            }
+        )
+    return sets, features
+
+
+def collect(isolated: bool = False) -> Report:
+    problems: list[str] = []
+    switch_text = os.environ.get("WHEELNEXT_PIP")
+    try:
+        switch = _features.parse_switch(switch_text)
+    except SettingsError as exc:
+        problems.append(f"wheelnext-pip: {exc}")
+        switch = _features.Switch(on=False, features=frozenset())
+    report: Report = {
+        "wheelnext_pip": {"version": __version__, "location": os.path.dirname(__file__)},
+        "python": {"version": sys.version.split()[0], "executable": sys.executable},
+        "activation": {"on": switch.on, "features_requested": sorted(switch.features)},
+    }
+    report["activation"].update(_activation(switch_text))
+    if not report["activation"]["start_files"]:
+        problems.append("no wheelnext_pip.pth or .start in site-packages: plain pip is not hooked")
+
+    try:
+        pip = importlib.import_module("pip")
+        importlib.import_module("pip._internal.cli.base_command")
+    except Exception as exc:
+        report["pip"] = {"version": None, "error": f"{type(exc).__name__}: {exc}"}
+        problems.append("pip cannot be imported in this interpreter")
+        pip = None
+    if pip is not None:
+        from wheelnext_pip._pip import compat
+
+        version = compat.pip_version_text()
+        level = compat.support_level(version)
+        report["pip"] = {
+            "version": version,
+            "location": os.path.dirname(str(getattr(pip, "__file__", ""))),
+            "support": level,
+            "supported_range": compat.SUPPORTED_TEXT,
+        }
+        if level == "unsupported":
+            problems.append(f"pip {version} is outside the supported range")
+
+    settings, report["settings"] = _settings_section(isolated)
+    if report["settings"]["error"]:
+        problems.append(report["settings"]["error"])
+
+    if pip is not None:
+        report["patch_sets"], report["features"] = _patch_sets(switch.features)
+        for entry in report["patch_sets"]:
+            if entry["kind"] == "core" and not entry["active"]:
+                problems.append(f"{entry['name']}: {entry['reason']}")
+        for feature in report["features"]:
+            if feature["requested"] and not feature["active"]:
+                problems.append(f"feature {feature['name']}: {feature['reason']}")
+    for name, section in SECTIONS.items():
+        try:
+            report[name] = section(settings)
+        except Exception as exc:
+            report[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            problems.append(f"{name}: {exc}")
+    report["problems"] = problems
+    report["ok"] = not problems
+    return report
+
+
+def render(report: Report) -> str:
+    lines = [f"wheelnext-pip {report['wheelnext_pip']['version']}"]
+    python = report["python"]
+    lines.append(f"  python      {python['version']} ({python['executable']})")
+    pip = report.get("pip", {})
+    if pip.get("version"):
+        lines.append(
+            f"  pip         {pip['version']} ({pip['support']}; supported {pip['supported_range']})"
+        )
+    else:
+        lines.append(f"  pip         not importable: {pip.get('error')}")
+    activation = report["activation"]
+    state = "on" if activation["on"] else "off"
+    requested = ", ".join(activation["features_requested"]) or "none"
+    lines.append(
+        f"  WHEELNEXT_PIP={activation['WHEELNEXT_PIP'] or ''}  ({state}; features: {requested})"
+    )
+    for start_file in activation["start_files"]:
+        lines.append(f"  start file  {start_file['path']}")
+    lines.append(f"  sitecustomize dir (for PYTHONPATH) {activation['sitecustomize_dir']}")
+    if report.get("patch_sets"):
+        lines.append("patches:")
+        for entry in report["patch_sets"]:
+            mark = "active" if entry["active"] else f"INACTIVE: {entry['reason']}"
+            lines.append(f"  [{entry['kind']}] {entry['name']}: {mark}")
+            for point in entry["points"]:
+                reason = f" ({point['reason']})" if point["reason"] else ""
+                lines.append(f"      {point['state']:<9} {point['key']}{reason}")
+    if report.get("features"):
+        lines.append("features:")
+        for feature in report["features"]:
+            if feature["active"]:
+                mark = "active"
+            elif not feature["available"]:
+                mark = "not available yet"
+            else:
+                mark = f"inactive: {feature['reason']}"
+            asked = "requested" if feature["requested"] else "not requested"
+            lines.append(f"  {feature['name']:<16} {mark} ({asked})")
+    settings = report["settings"]
+    lines.append("settings:")
+    if settings["error"]:
+        lines.append(f"  ERROR {settings['error']}")
+    for key, entry in settings["values"].items():
+        lines.append(f"  {key} = {entry['value']!r}  [{entry['source']}]")
+    for name in SECTIONS:
+        lines.append(f"{name}: {report.get(name)!r}")
+    if report["problems"]:
+        lines.append("problems:")
+        lines.extend(f"  - {problem}" for problem in report["problems"])
+    lines.append("ok" if report["ok"] else "NOT OK")
+    return "\n".join(lines)

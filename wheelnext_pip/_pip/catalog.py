@@ -1,0 +1,16 @@
+"""Every patch set wheelnext-pip knows, infrastructure first, then one per feature."""
+
+from __future__ import annotations
+
+from wheelnext_pip._pip import cli, report
+from wheelnext_pip._pip.registry import PatchSet
+
+#: Applied whenever wheelnext-pip is on, whatever features are requested.
+INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, report.REPORT)
+
+#: feature name -> its patch set. A feature issue adds its set here.
+FEATURE_SETS: dict[str, PatchSet] = {}
+
+
+def all_sets() -> tuple[PatchSet, ...]:
+    return INFRASTRUCTURE + tuple(FEATURE_SETS.values())

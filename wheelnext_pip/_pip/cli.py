@@ -1,0 +1,74 @@
+"""pip's command layer: settings at command start, and messages once logging is set up."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Callable
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import session
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+
+logger = logging.getLogger("wheelnext_pip")
+
+BASE_COMMAND = "pip._internal.cli.base_command"
+#: Commands that only warn about bad settings, so a broken file setting can be removed.
+LENIENT_COMMANDS = frozenset({"config", "help"})
+
+
+def flush_warnings() -> None:
+    pending = _state.STATE.pending_warnings
+    while pending:
+        logger.warning("%s", pending.pop(0))
+
+
+def _setup_logging(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = original(*args, **kwargs)
+    try:
+        _state.STATE.logging_ready = True
+        flush_warnings()
+    except Exception as exc:
+        hook_failed("messages", exc)
+    return result
+
+
+def _command_main(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    try:
+        command = args[0]
+        argv = args[1] if len(args) > 1 else kwargs.get("args", [])
+        error = session.start_command(str(getattr(command, "name", "")), list(argv))
+    except Exception as exc:
+        hook_failed("core", exc)
+        error = None
+    if error is not None:
+        if getattr(command, "name", "") in LENIENT_COMMANDS:
+            _state.STATE.pending_warnings.append(error)
+        else:
+            # pip has not set up logging yet; this is the line pip itself would print.
+            sys.stderr.write(f"ERROR: {error}\n")
+            return 1
+    return original(*args, **kwargs)
+
+
+MESSAGES = PatchSet(
+    "messages",
+    (
+        PatchPoint(
+            "messages",
+            BASE_COMMAND,
+            "setup_logging",
+            _setup_logging,
+            params=("verbosity", "no_color", "user_log_file"),
+        ),
+    ),
+)
+
+CORE = PatchSet(
+    "core",
+    (PatchPoint("core", BASE_COMMAND, "Command.main", _command_main, params=("self", "args")),),
+)

@@ -1,0 +1,244 @@
+"""The patch registry: every hook point into pip, its shape check, apply and revert.
+
+A point names a module, an attribute (``Class.method`` or a module global), the leading
+parameter names the hook relies on, and the hook. Points are grouped in patch sets (one
+per feature, plus the infrastructure sets); a set is applied whole or not at all. Shapes
+are checked by feature detection, never by pip's version number.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Union
+
+from wheelnext_pip import _state
+from wheelnext_pip._state import PatchSetStatus, PointStatus
+
+logger = logging.getLogger("wheelnext_pip")
+
+#: ``hook(original, args, kwargs)``: ``original`` is pip's function (unbound for
+#: methods, so ``args[0]`` is ``self`` or ``cls``).
+Hook = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
+ShapeCheck = Callable[[Callable[..., Any]], Union[str, None]]
+
+STAMP = "__wheelnext_pip_point__"
+
+
+@dataclass(frozen=True)
+class PatchPoint:
+    patch_set: str
+    module: str
+    attribute: str
+    hook: Hook
+    #: The leading parameter names, in order, that the hook relies on.
+    params: tuple[str, ...] = ()
+    required: bool = True
+    #: Extra structural check of pip's function; returns why it does not fit, or None.
+    check: ShapeCheck | None = None
+
+    @property
+    def key(self) -> str:
+        module = self.module
+        if module.startswith("pip._internal."):
+            module = module[len("pip._internal.") :]
+        return f"{module}:{self.attribute}"
+
+
+#: A patch set lists points; a tuple of points means "the first one that fits".
+Entry = Union[PatchPoint, tuple[PatchPoint, ...]]
+
+
+@dataclass(frozen=True)
+class PatchSet:
+    name: str
+    entries: tuple[Entry, ...]
+    #: pip commands for which the set is applied; empty means every command.
+    commands: frozenset[str] = frozenset()
+    #: Protection features fail closed: if they cannot be applied, pip must stop.
+    fail_closed: bool = False
+
+    def wanted_for(self, command: str) -> bool:
+        return not self.commands or command in self.commands
+
+
+@dataclass
+class _Target:
+    owner: Any
+    name: str
+    raw: Any
+    function: Callable[..., Any]
+
+
+@dataclass
+class _Applied:
+    point: PatchPoint
+    owner: Any
+    name: str
+    raw: Any
+
+
+_APPLIED: dict[str, _Applied] = {}
+
+
+def _locate(point: PatchPoint) -> _Target | str:
+    """Find the point in pip, or say why it is not there."""
+    try:
+        module = importlib.import_module(point.module)
+    except ImportError as exc:
+        return f"module {point.module} cannot be imported ({exc})"
+    *owner_path, name = point.attribute.split(".")
+    owner: Any = module
+    for part in owner_path:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return f"{point.module} has no {part}"
+    raw = vars(owner).get(name)
+    if raw is None:
+        return f"{point.module} has no {point.attribute}"
+    function = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
+    if not callable(function):
+        return f"{point.attribute} is not a function"
+    return _Target(owner, name, raw, function)
+
+
+def _shape_problem(point: PatchPoint, function: Callable[..., Any]) -> str | None:
+    if point.params:
+        try:
+            names = tuple(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            return f"{point.attribute} has no readable signature"
+        if names[: len(point.params)] != point.params:
+            return (
+                f"{point.attribute} takes ({', '.join(names)}), "
+                f"expected ({', '.join(point.params)}, ...)"
+            )
+    if point.check is not None:
+        return point.check(function)
+    return None
+
+
+def _make_wrapper(point: PatchPoint, original: Callable[..., Any]) -> Callable[..., Any]:
+    hook = point.hook
+    patch_set = point.patch_set
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _state.STATE.is_live(patch_set):
+            return original(*args, **kwargs)
+        return hook(original, args, kwargs)
+
+    setattr(wrapper, STAMP, point.key)
+    return wrapper
+
+
+def _apply(point: PatchPoint, target: _Target) -> None:
+    if getattr(target.function, STAMP, None) == point.key:
+        return  # already applied in this process
+    wrapper = _make_wrapper(point, target.function)
+    replacement: Any = wrapper
+    if isinstance(target.raw, classmethod):
+        replacement = classmethod(wrapper)
+    elif isinstance(target.raw, staticmethod):
+        replacement = staticmethod(wrapper)
+    setattr(target.owner, target.name, replacement)
+    _APPLIED[point.key] = _Applied(point, target.owner, target.name, target.raw)
+
+
+def _revert(key: str) -> None:
+    applied = _APPLIED.pop(key, None)
+    if applied is not None:
+        setattr(applied.owner, applied.name, applied.raw)
+
+
+def _choose(entry: Entry) -> tuple[PatchPoint, _Target | str]:
+    """The point of an entry that fits pip, or the first point and why none fits."""
+    points = entry if isinstance(entry, tuple) else (entry,)
+    reasons = []
+    for point in points:
+        target = _locate(point)
+        if isinstance(target, _Target):
+            problem = _shape_problem(point, target.function)
+            if problem is None:
+                return point, target
+            target = problem
+        reasons.append(target)
+    return points[0], "; ".join(reasons)
+
+
+def plan(patch_set: PatchSet) -> PatchSetStatus:
+    """Check every point of a set without applying anything (used by ``doctor``)."""
+    return _check(patch_set)[0]
+
+
+def _check(patch_set: PatchSet) -> tuple[PatchSetStatus, list[tuple[PatchPoint, _Target]]]:
+    status = PatchSetStatus(patch_set.name, active=True)
+    fitting: list[tuple[PatchPoint, _Target]] = []
+    for entry in patch_set.entries:
+        point, target = _choose(entry)
+        if isinstance(target, str):
+            status.points.append(PointStatus(point.key, "skipped", target, point.required))
+            if point.required:
+                status.active = False
+                status.reason = f"{point.key}: {target}"
+        else:
+            status.points.append(PointStatus(point.key, "applied", "", point.required))
+            fitting.append((point, target))
+    return status, fitting
+
+
+def apply_set(patch_set: PatchSet) -> PatchSetStatus:
+    """Apply every point of the set, or none: a set is never half-applied."""
+    existing = _state.STATE.patch_sets.get(patch_set.name)
+    if existing is not None:
+        return existing
+    status, fitting = _check(patch_set)
+    if status.active:
+        done: list[str] = []
+        try:
+            for point, target in fitting:
+                _apply(point, target)
+                done.append(point.key)
+        except Exception as exc:  # e.g. a read-only attribute in an unusual pip build
+            for key in reversed(done):
+                _revert(key)
+            status.active = False
+            status.reason = f"applying failed: {type(exc).__name__}: {exc}"
+            for point_status in status.points:
+                if point_status.state == "applied":
+                    point_status.state = "reverted"
+    else:
+        for point_status in status.points:
+            if point_status.state == "applied":
+                point_status.state = "not applied"
+                point_status.reason = "another required point of this set is missing"
+    _state.STATE.patch_sets[patch_set.name] = status
+    return status
+
+
+def revert_all() -> None:
+    """Restore every attribute this process patched (for tests and ``deactivate``)."""
+    for key in reversed(list(_APPLIED)):
+        _revert(key)
+
+
+def applied_keys() -> Sequence[str]:
+    return list(_APPLIED)
+
+
+def hook_failed(patch_set: str, exc: BaseException) -> None:
+    """A hook's own logic raised: log once, fall back to stock pip for the rest of the run."""
+    if patch_set in _state.STATE.failed:
+        return
+    _state.STATE.failed.add(patch_set)
+    logger.warning(
+        "wheelnext-pip: internal error in %s (%s: %s); pip continues without it",
+        patch_set,
+        type(exc).__name__,
+        exc,
+    )
+    logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)

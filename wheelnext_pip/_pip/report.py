@@ -1,0 +1,57 @@
+"""``pip install --report``: every item gains a ``"wheelnext"`` object that features fill in."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._settings import canonicalize_name
+
+#: canonical project name -> fields a feature decided for this run.
+_ANNOTATIONS: dict[str, dict[str, Any]] = {}
+
+
+def annotate(project: str, **fields: Any) -> None:
+    """Record a decision for the report (``variant_label``, ``index_group``, ...)."""
+    _ANNOTATIONS.setdefault(canonicalize_name(project), {}).update(fields)
+
+
+def wheelnext_entry(project: str) -> dict[str, Any]:
+    """The report object for one project; all five keys are always present."""
+    entry: dict[str, Any] = {
+        "variant_label": None,
+        "variant_properties": [],
+        "index_group": None,
+        "index_url": None,
+        "default_extras": [],
+    }
+    entry.update(_ANNOTATIONS.get(canonicalize_name(project), {}))
+    return entry
+
+
+def _install_req_to_dict(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = original(*args, **kwargs)
+    try:
+        ireq = args[1] if len(args) > 1 else kwargs["ireq"]
+        if isinstance(result, dict) and ireq.name:
+            result["wheelnext"] = wheelnext_entry(ireq.name)
+    except Exception as exc:
+        hook_failed("report", exc)
+    return result
+
+
+REPORT = PatchSet(
+    "report",
+    (
+        PatchPoint(
+            "report",
+            "pip._internal.models.installation_report",
+            "InstallationReport._install_req_to_dict",
+            _install_req_to_dict,
+            params=("cls", "ireq"),
+        ),
+    ),
+    commands=frozenset({"install"}),
+)

@@ -1,0 +1,98 @@
+"""One pip process with wheelnext-pip on: what happens when pip's CLI loads and when a
+command starts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+
+from wheelnext_pip import __version__, _state
+from wheelnext_pip._pip import catalog, compat, config
+from wheelnext_pip._pip.registry import apply_set, applied_keys
+from wheelnext_pip._settings import resolve_settings
+from wheelnext_pip.errors import SettingsError
+
+
+def _warn(message: str) -> None:
+    _state.STATE.pending_warnings.append(message)
+
+
+def on_cli_imported(module: ModuleType) -> None:
+    """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
+    try:
+        messages = apply_set(catalog.cli.MESSAGES)
+        version = compat.pip_version_text()
+        level = compat.support_level(version)
+        if level == "unsupported":
+            _warn(
+                f"wheelnext-pip: pip {version} is outside the supported range "
+                f"({compat.SUPPORTED_TEXT}); pip runs as stock pip"
+            )
+        else:
+            core = apply_set(catalog.cli.CORE)
+            if not core.active:
+                _warn(
+                    f"wheelnext-pip: cannot hook pip {version} ({core.reason}); "
+                    "pip runs as stock pip"
+                )
+        if not messages.active:
+            # No way into pip's logging: say it once, plainly.
+            for message in _state.STATE.pending_warnings:
+                sys.stderr.write(f"WARNING: {message}\n")
+            _state.STATE.pending_warnings.clear()
+        _state.record_event("cli", pip=version, level=level, applied=list(applied_keys()))
+    except Exception as exc:  # an exception here would surface inside pip's import
+        _state.STATE.pending_warnings.append(
+            f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); "
+            "pip runs as stock pip"
+        )
+
+
+def start_command(command: str, argv: list[str]) -> str | None:
+    """Resolve settings and apply what the command needs. Returns an error line or None."""
+    state = _state.STATE
+    try:
+        entries = config.read_file_entries(isolated="--isolated" in argv)
+    except Exception:
+        entries = []  # pip reports its own configuration errors right after this
+    try:
+        settings = resolve_settings(os.environ, entries)
+    except SettingsError as exc:
+        state.settings_error = exc
+        return f"wheelnext-pip: {exc}"
+    state.settings = settings
+    if not settings.switch.on:
+        return None
+
+    for name in sorted(settings.switch.unavailable):
+        _warn(
+            f"wheelnext-pip: feature {name!r} is not available in wheelnext-pip "
+            f"{__version__}; pip runs without it"
+        )
+    for patch_set in catalog.INFRASTRUCTURE:
+        if patch_set.wanted_for(command):
+            apply_set(patch_set)
+    for name in sorted(settings.switch.features - settings.switch.unavailable):
+        patch_set = catalog.FEATURE_SETS[name]
+        if not patch_set.wanted_for(command):
+            continue
+        status = apply_set(patch_set)
+        if not status.active:
+            if patch_set.fail_closed:
+                return (
+                    f"wheelnext-pip: {name} is configured but cannot be applied to pip "
+                    f"{compat.pip_version_text()} ({status.reason})"
+                )
+            _warn(
+                f"wheelnext-pip: {name} is not available with pip "
+                f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
+            )
+    compat.register_eager_imports(compat.our_module_names())
+    _state.record_event(
+        "command",
+        command=command,
+        features=sorted(settings.switch.features),
+        applied=list(applied_keys()),
+    )
+    return None

@@ -1,0 +1,74 @@
+"""Process-wide state of an activated wheelnext-pip: what was asked, applied and said.
+
+Imports no pip. The patch layer writes here; ``doctor`` and the hooks read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from wheelnext_pip._settings import EVENT_LOG_VARIABLE, Settings
+from wheelnext_pip.errors import SettingsError
+
+
+@dataclass
+class PointStatus:
+    """One hook point: ``applied``, ``skipped`` (with the reason) or ``reverted``."""
+
+    key: str
+    state: str
+    reason: str = ""
+    required: bool = True
+
+
+@dataclass
+class PatchSetStatus:
+    """All hook points of one feature (or infrastructure set): on only if all required applied."""
+
+    name: str
+    active: bool
+    points: list[PointStatus] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class State:
+    activated: bool = False
+    settings: Settings | None = None
+    settings_error: SettingsError | None = None
+    patch_sets: dict[str, PatchSetStatus] = field(default_factory=dict)
+    #: Patch sets whose hook raised an unexpected error: they fall back to stock pip.
+    failed: set[str] = field(default_factory=set)
+    #: Warnings held until pip has configured logging (so -q and --log apply).
+    pending_warnings: list[str] = field(default_factory=list)
+    logging_ready: bool = False
+
+    def is_live(self, name: str) -> bool:
+        status = self.patch_sets.get(name)
+        return status is not None and status.active and name not in self.failed
+
+
+STATE = State()
+
+
+def reset() -> None:
+    global STATE
+    STATE = State()
+
+
+def record_event(event: str, **details: object) -> None:
+    """Append one JSON line to the test-only event log, if one is configured."""
+    path = os.environ.get(EVENT_LOG_VARIABLE)
+    if not path:
+        return
+    entry = {"event": event, "pid": os.getpid(), "argv": sys.argv, "time": time.time()}
+    entry.update(details)
+    try:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps(entry, default=str) + "\n")
+    except OSError:
+        pass
