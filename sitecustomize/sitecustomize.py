@@ -42,7 +42,7 @@ def _chain() -> None:
         return
 
 
-try:
+try:  # noqa: SIM105 - contextlib would be one more import at every start
     _arm()
 except Exception:
     pass

@@ -1,8 +1,8 @@
 """Command line: ``doctor``, and pip commands run with wheelnext-pip on.
 
-    python -m wheelnext_pip doctor [--json]
-    python -m wheelnext_pip install ...      (also: download, wheel)
-    wheelnext-pip install ...
+python -m wheelnext_pip doctor [--json]
+python -m wheelnext_pip install ...      (also: download, wheel)
+wheelnext-pip install ...
 """
 
 from __future__ import annotations

@@ -2,31 +2,53 @@
 
 Called by the start-up bootstrap on the first import of ``pip`` (while ``pip`` itself is
 being imported, so nothing here may import pip), or directly by ``python -m wheelnext_pip``.
-Everything the hooks will need is imported here, before pip installs anything: pip 26.3
-blocks imports once installation has started.
+Only a post-import hook is registered here; the patch layer is imported when pip's CLI
+module is, so ``pip --version`` and other runs that never reach a command pay nothing.
 """
 
 from __future__ import annotations
 
-from wheelnext_pip import _imphook, _state
-from wheelnext_pip._pip import catalog, registry, session
+import os
+from types import ModuleType
+
+from wheelnext_pip import _imphook
+from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
 
 __all__ = ["activate", "deactivate"]
 
-_CLI_MODULE = catalog.cli.BASE_COMMAND
+CLI_MODULE = "pip._internal.cli.base_command"
+_activated = {"done": False}
+
+
+def _on_cli_imported(module: ModuleType) -> None:
+    try:
+        # Deferred on purpose (see the module docstring). This runs long before pip
+        # installs anything, so pip 26.3's late-import guard is not involved yet.
+        from wheelnext_pip._pip import session
+
+        session.on_cli_imported(module)
+    except Exception:
+        pass  # never break pip's own import; doctor shows what did not apply
 
 
 def activate() -> None:
     """Arrange for the patches to be applied; idempotent."""
-    if _state.STATE.activated:
+    if _activated["done"]:
         return
-    _state.STATE.activated = True
-    _state.record_event("activate")
-    _imphook.when_imported(_CLI_MODULE, session.on_cli_imported)
+    _activated["done"] = True
+    _imphook.when_imported(CLI_MODULE, _on_cli_imported)
+    if os.environ.get(EVENT_LOG_VARIABLE):
+        from wheelnext_pip import _state
+
+        _state.record_event("activate")
 
 
 def deactivate() -> None:
     """Revert every patch and forget this process's state (pip is stock again)."""
+    from wheelnext_pip import _state
+    from wheelnext_pip._pip import registry
+
     _imphook.remove_finder()
     registry.revert_all()
     _state.reset()
+    _activated["done"] = False

@@ -5,12 +5,14 @@ nothing beyond ``os`` and ``sys``, never prints and never raises. Its name and t
 :func:`bootstrap` never change: a start-up file left by another version calls them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: even that is a module import at start-up.
 import os
 import sys
 
 OFF_VALUES = ("", "0", "off", "false")
+#: Test-only: a file to which activation appends one JSON line per event. The one
+#: ``WHEELNEXT_PIP_*`` variable that is not a setting.
+EVENT_LOG_VARIABLE = "WHEELNEXT_PIP_EVENT_LOG"
 
 _PIP_SCRIPT_NAMES = ("pip", "pip3")
 _RUNNER_SUFFIX = "__pip-runner__.py"
@@ -18,12 +20,12 @@ _RUNNER_SUFFIX = "__pip-runner__.py"
 _state = {"ran": False, "error": ""}
 
 
-def is_enabled(value: str | None) -> bool:
+def is_enabled(value: "str | None") -> bool:
     """Whether a ``WHEELNEXT_PIP`` value asks for anything (invalid values count as on)."""
     return (value or "").strip().lower() not in OFF_VALUES
 
 
-def _module_from_orig_argv(orig_argv: list[str]) -> str | None:
+def _module_from_orig_argv(orig_argv: "list[str]") -> "str | None":
     """The module a ``python ... -m MODULE`` command line runs, or None."""
     args = iter(orig_argv[1:])
     for arg in args:
@@ -48,9 +50,7 @@ def _module_from_orig_argv(orig_argv: list[str]) -> str | None:
     return None
 
 
-def classify_process(
-    orig_argv: list[str] | None, argv: list[str], build_tracker: bool
-) -> str:
+def classify_process(orig_argv: "list[str] | None", argv: "list[str]", build_tracker: bool) -> str:
     """``"pip"``, ``"other"`` or ``"undecided"`` for this interpreter's command line."""
     if orig_argv:
         module = _module_from_orig_argv(orig_argv)
@@ -59,7 +59,8 @@ def classify_process(
     script = argv[0] if argv else ""
     if script.endswith(_RUNNER_SUFFIX):
         return "pip"
-    name = os.path.basename(script).lower()
+    # Either separator: the same rules hold for pip.exe on Windows.
+    name = script.replace("\\", "/").rsplit("/", 1)[-1].lower()
     for suffix in (".exe", ".pyz"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
@@ -95,6 +96,17 @@ def _activate() -> None:
         _state["error"] = f"{type(exc).__name__}: {exc}"
 
 
+def _forget() -> None:
+    """Leave no trace in a process that is not pip (a build backend must stay clean).
+
+    Without this module in ``sys.modules`` the second run of the start-up line imports
+    it again and decides again: a fraction of a millisecond, and still nothing applied.
+    """
+    if not any(name.startswith("wheelnext_pip.") for name in sys.modules if name != __name__):
+        sys.modules.pop("wheelnext_pip", None)
+    sys.modules.pop(__name__, None)
+
+
 def bootstrap() -> None:
     """Arm activation if ``WHEELNEXT_PIP`` is on and this process is pip; else do nothing."""
     try:
@@ -102,6 +114,7 @@ def bootstrap() -> None:
             return
         _state["ran"] = True
         if not is_enabled(os.environ.get("WHEELNEXT_PIP")):
+            _forget()
             return
         kind = classify_process(
             getattr(sys, "orig_argv", None),
@@ -109,6 +122,7 @@ def bootstrap() -> None:
             "PIP_BUILD_TRACKER" in os.environ,
         )
         if kind == "other":
+            _forget()
             return
         if "pip" in sys.modules:
             _activate()

@@ -123,9 +123,7 @@ def _patch_sets(requested: frozenset[str]) -> tuple[list[Report], list[Report]]:
                 "available": available,
                 "active": bool(entry and entry["active"]),
                 "reason": (
-                    entry["reason"]
-                    if entry
-                    else f"not implemented in wheelnext-pip {__version__}"
+                    entry["reason"] if entry else f"not implemented in wheelnext-pip {__version__}"
                 ),
             }
         )

@@ -59,7 +59,7 @@ class PostImportFinder:
             if spec.loader is None or not hasattr(spec.loader, "exec_module"):
                 return None  # a legacy loader: leave it alone, the hook just never fires
             del self.callbacks[name]
-            spec.loader = _NotifyingLoader(spec.loader, callback)
+            spec.loader = _NotifyingLoader(spec.loader, callback)  # type: ignore[assignment]
             if not self.callbacks:
                 remove_finder()
             return spec

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Union
 from urllib.parse import urlsplit
 
+from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
 from wheelnext_pip._features import Switch, parse_switch
 from wheelnext_pip.errors import SettingsError
 
@@ -32,9 +33,6 @@ __all__ = [
 ]
 
 ENV_PREFIX = "WHEELNEXT_PIP_"
-#: Test-only: a file to which each activation appends one JSON line. The one
-#: ``WHEELNEXT_PIP_*`` variable that is not a setting.
-EVENT_LOG_VARIABLE = "WHEELNEXT_PIP_EVENT_LOG"
 DEFAULT_GROUP = "default"
 
 _NAME_RUN = re.compile(r"[-_.]+")
@@ -135,7 +133,9 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().lower()
         if value not in allowed:
-            raise ValueError(f"invalid value {text.strip()!r} (expected one of: {', '.join(allowed)})")
+            raise ValueError(
+                f"invalid value {text.strip()!r} (expected one of: {', '.join(allowed)})"
+            )
         return value
 
     return parse

@@ -11,7 +11,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from wheelnext_pip._settings import EVENT_LOG_VARIABLE, Settings
+from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
+from wheelnext_pip._settings import Settings
 from wheelnext_pip.errors import SettingsError
 
 
@@ -37,7 +38,6 @@ class PatchSetStatus:
 
 @dataclass
 class State:
-    activated: bool = False
     settings: Settings | None = None
     settings_error: SettingsError | None = None
     patch_sets: dict[str, PatchSetStatus] = field(default_factory=dict)

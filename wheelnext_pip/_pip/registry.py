@@ -207,10 +207,16 @@ def apply_set(patch_set: PatchSet) -> PatchSetStatus:
             for key in reversed(done):
                 _revert(key)
             status.active = False
-            status.reason = f"applying failed: {type(exc).__name__}: {exc}"
+            failed_key = fitting[len(done)][0].key
+            status.reason = f"{failed_key}: applying failed: {type(exc).__name__}: {exc}"
             for point_status in status.points:
-                if point_status.state == "applied":
+                if point_status.key in done:
                     point_status.state = "reverted"
+                elif point_status.key == failed_key:
+                    point_status.state = "failed"
+                    point_status.reason = f"{type(exc).__name__}: {exc}"
+                elif point_status.state == "applied":
+                    point_status.state = "not applied"
     else:
         for point_status in status.points:
             if point_status.state == "applied":

@@ -8,8 +8,8 @@ import sys
 from types import ModuleType
 
 from wheelnext_pip import __version__, _state
-from wheelnext_pip._pip import catalog, compat, config
-from wheelnext_pip._pip.registry import apply_set, applied_keys
+from wheelnext_pip._pip import catalog, cli, compat, config
+from wheelnext_pip._pip.registry import applied_keys, apply_set
 from wheelnext_pip._settings import resolve_settings
 from wheelnext_pip.errors import SettingsError
 
@@ -21,7 +21,7 @@ def _warn(message: str) -> None:
 def on_cli_imported(module: ModuleType) -> None:
     """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
     try:
-        messages = apply_set(catalog.cli.MESSAGES)
+        messages = apply_set(cli.MESSAGES)
         version = compat.pip_version_text()
         level = compat.support_level(version)
         if level == "unsupported":
@@ -30,7 +30,7 @@ def on_cli_imported(module: ModuleType) -> None:
                 f"({compat.SUPPORTED_TEXT}); pip runs as stock pip"
             )
         else:
-            core = apply_set(catalog.cli.CORE)
+            core = apply_set(cli.CORE)
             if not core.active:
                 _warn(
                     f"wheelnext-pip: cannot hook pip {version} ({core.reason}); "
@@ -44,8 +44,7 @@ def on_cli_imported(module: ModuleType) -> None:
         _state.record_event("cli", pip=version, level=level, applied=list(applied_keys()))
     except Exception as exc:  # an exception here would surface inside pip's import
         _state.STATE.pending_warnings.append(
-            f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); "
-            "pip runs as stock pip"
+            f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
         )
 
 

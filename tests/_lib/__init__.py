@@ -1,0 +1,1 @@
+"""Shared helpers for the wheelnext-pip test suite: artefact builders and a local index."""

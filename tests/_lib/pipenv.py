@@ -1,0 +1,282 @@
+"""Real pip in throwaway virtual environments: one per (Python, pip version).
+
+A template environment is made once per session: ``venv --without-pip`` plus the cached
+pip wheel unzipped into site-packages (half a second instead of ten for ensurepip), then
+wheelnext-pip's *built wheel* installed by that pip the normal way (never editable: an
+editable install would not carry the start-up ``.pth``). Tests that change an
+environment work on a copy. Every child process runs hermetically: the machine's
+``PIP_*`` variables are removed and ``PIP_CONFIG_FILE`` points at ``/dev/null`` or at
+the test's own file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_PIPS = ("23.0.1", "23.2.1", "24.0", "24.2", "25.0.1", "25.3", "26.0.1", "26.3")
+#: Extra matrix runs on the oldest and newest Python: (python command, pip version).
+EDGE_RUNS = (("python3.9", "23.0.1"), ("python3.13", "26.3"))
+RUNTIME_DEPENDENCIES = ("packaging", "nvidia-ml-py", "tomli")
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("WHEELNEXT_TEST_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "wheelnext-pip-tests"
+    )
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def hermetic_environ(
+    extra: Mapping[str, str] | None = None, *, config_file: str | os.PathLike[str] | None = None
+) -> dict[str, str]:
+    """The environment of a test child: the machine's pip settings removed."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "WHEELNEXT_PIP"))
+        and key not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+    }
+    env.update(
+        PIP_CONFIG_FILE=os.fspath(config_file) if config_file else os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_INPUT="1",
+        PIP_NO_CACHE_DIR="1",
+        PIP_ROOT_USER_ACTION="ignore",
+        PYTHONNOUSERSITE="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class MatrixEntry:
+    python: str
+    pip_version: str
+    python_release: tuple[int, int]
+
+    @property
+    def id(self) -> str:
+        return f"py{self.python_release[0]}.{self.python_release[1]}-pip{self.pip_version}"
+
+
+def _python_release(python: str) -> tuple[int, int] | None:
+    try:
+        output = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    major, minor = output.strip().split(".")
+    return int(major), int(minor)
+
+
+def _pip_needs(pip_version: str) -> tuple[int, int]:
+    release = tuple(int(part) for part in pip_version.split(".")[:2])
+    if release >= (26, 1):
+        return (3, 10)
+    if release >= (25, 1):
+        return (3, 9)
+    return (3, 7)
+
+
+def matrix() -> list[MatrixEntry]:
+    """pip versions from ``WHEELNEXT_TEST_PIPS`` (comma list) or the default matrix.
+
+    ``WHEELNEXT_TEST_EDGE=0`` drops the extra runs on the oldest and newest Python.
+    """
+    chosen = os.environ.get("WHEELNEXT_TEST_PIPS", "")
+    versions = [v.strip() for v in chosen.split(",") if v.strip()] or list(DEFAULT_PIPS)
+    own_release = (sys.version_info[0], sys.version_info[1])
+    entries = [MatrixEntry(sys.executable, version, own_release) for version in versions]
+    if os.environ.get("WHEELNEXT_TEST_EDGE", "1") != "0" and not chosen:
+        for command, version in EDGE_RUNS:
+            python = shutil.which(command)
+            release = _python_release(python) if python else None
+            if python and release and release != own_release and release >= _pip_needs(version):
+                entries.append(MatrixEntry(python, version, release))
+    return entries
+
+
+def pip_wheel(version: str) -> Path:
+    """The pip wheel of one release, downloaded once into the cache."""
+    folder = cache_dir() / "pip-wheels"
+    folder.mkdir(exist_ok=True)
+    wheel = folder / f"pip-{version}-py3-none-any.whl"
+    if not wheel.exists():
+        # Downloads use the machine's own pip settings: they are what reaches the index here.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "-q",
+                "-d",
+                str(folder),
+                f"pip=={version}",
+            ],
+            check=True,
+        )
+    return wheel
+
+
+def build_project_wheel(dest: Path) -> Path:
+    """Build wheelnext-pip's wheel from this checkout, as a user's pip would."""
+    dest.mkdir(parents=True, exist_ok=True)
+    # Without hatchling here, let pip fetch it into an isolated build environment.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            *isolation,
+            "-q",
+            "-w",
+            str(dest),
+            str(REPO),
+        ],
+        check=True,
+    )
+    (wheel,) = dest.glob("wheelnext_pip-*.whl")
+    return wheel
+
+
+def fill_wheelhouse(dest: Path) -> Path:
+    """Runtime dependencies of wheelnext-pip for every Python of the matrix (cached)."""
+    folder = cache_dir() / "wheelhouse"
+    folder.mkdir(exist_ok=True)
+    marker = folder / ".complete-v1"
+    if not marker.exists():
+        for python_version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--only-binary",
+                    ":all:",
+                    "-q",
+                    "--python-version",
+                    python_version,
+                    "-d",
+                    str(folder),
+                    *RUNTIME_DEPENDENCIES,
+                ],
+                check=True,
+            )
+        marker.touch()
+    dest.mkdir(parents=True, exist_ok=True)
+    for wheel in folder.glob("*.whl"):
+        shutil.copy2(wheel, dest / wheel.name)
+    return dest
+
+
+@dataclass
+class PipEnv:
+    """A virtual environment with one pip release (and maybe wheelnext-pip)."""
+
+    root: Path
+    pip_version: str
+    has_plugin: bool
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        (path,) = (self.root / "lib").glob("python3*/site-packages")
+        return path
+
+    def run(
+        self,
+        args: Sequence[str | os.PathLike[str]],
+        *,
+        env: Mapping[str, str] | None = None,
+        wheelnext: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        check: bool = False,
+        timeout: float = 300,
+        executable: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python ARGS`` (or ``executable ARGS``) in this environment, hermetically."""
+        extra = dict(env or {})
+        if wheelnext is not None:
+            extra["WHEELNEXT_PIP"] = wheelnext
+        command = [os.fspath(executable or self.python), *map(os.fspath, args)]
+        result = subprocess.run(
+            command,
+            env=hermetic_environ(extra, config_file=config_file),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(command)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    def pip(
+        self, *args: str | os.PathLike[str], **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(["-m", "pip", *args], **kwargs)  # type: ignore[arg-type]
+
+    def write_pip_script(self, name: str = "pip") -> Path:
+        """A console script like the one pip's installer writes (unzipped pip has none)."""
+        script = self.root / "bin" / name
+        script.write_text(
+            f"#!{self.python}\nimport sys\nfrom pip._internal.cli.main import main\n"
+            "if __name__ == '__main__':\n    sys.exit(main())\n"
+        )
+        script.chmod(0o755)
+        return script
+
+    def clone(self, dest: Path) -> PipEnv:
+        shutil.copytree(self.root, dest, symlinks=True)
+        return PipEnv(dest, self.pip_version, self.has_plugin)
+
+
+def create_env(
+    root: Path, python: str, pip_version: str, *, plugin_wheel: Path | None, wheelhouse: Path
+) -> PipEnv:
+    subprocess.run([python, "-m", "venv", "--without-pip", str(root)], check=True)
+    env = PipEnv(root, pip_version, has_plugin=plugin_wheel is not None)
+    purelib = subprocess.run(
+        [str(env.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with zipfile.ZipFile(pip_wheel(pip_version)) as archive:
+        archive.extractall(purelib)
+    if plugin_wheel is not None:
+        env.pip("install", "--no-index", "--find-links", wheelhouse, plugin_wheel, check=True)
+    return env

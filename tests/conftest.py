@@ -1,0 +1,107 @@
+"""Shared fixtures: the built wheel, the pip matrix, local indexes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests._lib import pipenv  # noqa: E402
+from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
+
+MATRIX = pipenv.matrix()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return ["pip matrix: " + ", ".join(entry.id for entry in MATRIX)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "entry" in metafunc.fixturenames:
+        metafunc.parametrize("entry", MATRIX, ids=[entry.id for entry in MATRIX], scope="session")
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    pipenv.fill_wheelhouse(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def project_wheel(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    wheel = pipenv.build_project_wheel(tmp_path_factory.mktemp("dist"))
+    shutil.copy2(wheel, wheelhouse / wheel.name)
+    return wheel
+
+
+class EnvFactory:
+    """Template environments, made once per (Python, pip, with or without the plugin)."""
+
+    def __init__(self, root: Path, plugin_wheel: Path, wheelhouse: Path) -> None:
+        self.root = root
+        self.plugin_wheel = plugin_wheel
+        self.wheelhouse = wheelhouse
+        self.made: dict[tuple[str, str, bool], pipenv.PipEnv] = {}
+
+    def get(self, entry: pipenv.MatrixEntry, *, plugin: bool) -> pipenv.PipEnv:
+        key = (entry.python, entry.pip_version, plugin)
+        if key not in self.made:
+            name = f"{entry.id}-{'plugin' if plugin else 'stock'}"
+            self.made[key] = pipenv.create_env(
+                self.root / name,
+                entry.python,
+                entry.pip_version,
+                plugin_wheel=self.plugin_wheel if plugin else None,
+                wheelhouse=self.wheelhouse,
+            )
+        return self.made[key]
+
+
+@pytest.fixture(scope="session")
+def env_factory(
+    tmp_path_factory: pytest.TempPathFactory, project_wheel: Path, wheelhouse: Path
+) -> EnvFactory:
+    return EnvFactory(tmp_path_factory.mktemp("envs"), project_wheel, wheelhouse)
+
+
+@pytest.fixture(scope="session")
+def plugin_env(env_factory: EnvFactory, entry: pipenv.MatrixEntry) -> pipenv.PipEnv:
+    """Shared: tests must not change it (use ``.clone()``)."""
+    return env_factory.get(entry, plugin=True)
+
+
+@pytest.fixture(scope="session")
+def stock_env(env_factory: EnvFactory, entry: pipenv.MatrixEntry) -> pipenv.PipEnv:
+    return env_factory.get(entry, plugin=False)
+
+
+@pytest.fixture
+def fresh_plugin_env(plugin_env: pipenv.PipEnv, tmp_path: Path) -> pipenv.PipEnv:
+    """A private copy of the plugin environment that the test may change."""
+    return plugin_env.clone(tmp_path / "venv")
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """An index with ``alpha`` (depends on ``beta``), ``beta`` and a build helper."""
+    root = tmp_path_factory.mktemp("small-index")
+    dists = root / "dists"
+    wheels = [
+        make_wheel(dists, "alpha", "1.0", requires_dist=["beta>=1"]),
+        make_wheel(dists, "alpha", "2.0", requires_dist=["beta>=2"]),
+        make_wheel(dists, "beta", "1.5"),
+        make_wheel(dists, "beta", "2.1"),
+        make_wheel(dists, "wnp-build-helper", "1.0"),
+    ]
+    write_simple_index(root / "www", wheels)
+    with IndexServer(root / "www") as server:
+        yield server

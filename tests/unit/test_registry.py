@@ -1,0 +1,180 @@
+"""The patch registry against a stand-in module: all-or-nothing, revertible, idempotent."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import pytest
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import registry
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet
+
+MODULE = "wnp_fake_pip_internals"
+
+
+class Finder:
+    def find(self, name: str, version: str = "any") -> str:
+        return f"found {name} {version}"
+
+    @classmethod
+    def create(cls, options: str) -> str:
+        return f"created {options}"
+
+
+def evaluate(link: str) -> str:
+    return f"evaluated {link}"
+
+
+@pytest.fixture(autouse=True)
+def fake_module() -> Iterator[types.ModuleType]:
+    module = types.ModuleType(MODULE)
+    module.Finder = Finder  # type: ignore[attr-defined]
+    module.evaluate = evaluate  # type: ignore[attr-defined]
+    sys.modules[MODULE] = module
+    original_find, original_create = Finder.__dict__["find"], Finder.__dict__["create"]
+    yield module
+    registry.revert_all()
+    _state.reset()
+    del sys.modules[MODULE]
+    assert Finder.__dict__["find"] is original_find
+    assert Finder.__dict__["create"] is original_create
+
+
+def shout(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return original(*args, **kwargs).upper()
+
+
+def point(attribute: str, params: tuple[str, ...] = (), **kwargs: Any) -> PatchPoint:
+    return PatchPoint("demo", MODULE, attribute, shout, params=params, **kwargs)
+
+
+def test_applies_methods_classmethods_and_globals(fake_module: types.ModuleType) -> None:
+    status = registry.apply_set(
+        PatchSet(
+            "demo",
+            (
+                point("Finder.find", ("self", "name")),
+                point("Finder.create", ("cls", "options")),
+                point("evaluate", ("link",)),
+            ),
+        )
+    )
+    assert status.active, status
+    assert [p.state for p in status.points] == ["applied"] * 3
+    assert Finder().find("torch") == "FOUND TORCH ANY"
+    assert Finder.create("x") == "CREATED X"
+    assert fake_module.evaluate("l") == "EVALUATED L"
+    assert isinstance(Finder.__dict__["create"], classmethod)
+    assert registry.applied_keys() == [
+        f"{MODULE}:Finder.find",
+        f"{MODULE}:Finder.create",
+        f"{MODULE}:evaluate",
+    ]
+
+
+def test_never_half_applied_when_a_required_point_is_missing() -> None:
+    status = registry.apply_set(
+        PatchSet("demo", (point("Finder.find", ("self", "name")), point("Finder.gone")))
+    )
+    assert not status.active
+    assert status.reason == f"{MODULE}:Finder.gone: {MODULE} has no Finder.gone"
+    assert Finder().find("a") == "found a any"
+    assert registry.applied_keys() == []
+    assert [p.state for p in status.points] == ["not applied", "skipped"]
+
+
+def test_signature_mismatch_is_reported_not_applied() -> None:
+    status = registry.apply_set(PatchSet("demo", (point("Finder.find", ("self", "project")),)))
+    assert not status.active
+    assert "takes (self, name, version), expected (self, project, ...)" in status.reason
+
+
+def test_optional_points_may_be_skipped() -> None:
+    status = registry.apply_set(
+        PatchSet("demo", (point("Finder.find"), point("Finder.gone", required=False)))
+    )
+    assert status.active
+    assert Finder().find("a") == "FOUND A ANY"
+    assert status.points[1].state == "skipped"
+
+
+def test_first_fitting_alternative_is_used() -> None:
+    status = registry.apply_set(
+        PatchSet("demo", ((point("Finder.find_all"), point("Finder.find", ("self", "name"))),))
+    )
+    assert status.active
+    assert status.points[0].key == f"{MODULE}:Finder.find"
+
+
+def test_structural_check() -> None:
+    status = registry.apply_set(
+        PatchSet("demo", (point("evaluate", check=lambda function: "returns a 5-tuple"),))
+    )
+    assert not status.active
+    assert status.reason.endswith("returns a 5-tuple")
+
+
+def test_failure_while_applying_reverts_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_apply = registry._apply
+
+    def flaky(point: PatchPoint, target: Any) -> None:
+        calls.append(point.key)
+        if len(calls) == 2:
+            raise TypeError("read-only attribute")
+        real_apply(point, target)
+
+    monkeypatch.setattr(registry, "_apply", flaky)
+    status = registry.apply_set(PatchSet("demo", (point("Finder.find"), point("evaluate"))))
+    assert not status.active
+    assert "TypeError: read-only attribute" in status.reason
+    assert Finder().find("a") == "found a any"
+    assert [p.state for p in status.points] == ["reverted", "failed"]
+
+
+def test_idempotent_and_revertible(fake_module: types.ModuleType) -> None:
+    patch_set = PatchSet("demo", (point("evaluate"),))
+    registry.apply_set(patch_set)
+    wrapped = fake_module.evaluate
+    _state.STATE.patch_sets.clear()  # as if activation ran a second time
+    registry.apply_set(patch_set)
+    assert fake_module.evaluate is wrapped
+    assert fake_module.evaluate("x") == "EVALUATED X"
+    registry.revert_all()
+    assert fake_module.evaluate is evaluate
+
+
+def test_hook_errors_fall_back_to_pip_for_the_rest_of_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            raise KeyError("boom")
+        except Exception as exc:
+            registry.hook_failed("demo", exc)
+        return original(*args, **kwargs)
+
+    registry.apply_set(PatchSet("demo", (PatchPoint("demo", MODULE, "evaluate", broken),)))
+    module = sys.modules[MODULE]
+    assert module.evaluate("a") == "evaluated a"
+    assert module.evaluate("b") == "evaluated b"
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert (
+        "internal error in demo (KeyError: 'boom'); pip continues without it" in warnings[0].message
+    )
+    assert not _state.STATE.is_live("demo")
+
+
+def test_pip_errors_propagate_untouched() -> None:
+    def raising(link: str) -> str:
+        raise ValueError(f"pip says no to {link}")
+
+    sys.modules[MODULE].evaluate = raising  # type: ignore[attr-defined]
+    registry.apply_set(PatchSet("demo", (point("evaluate"),)))
+    with pytest.raises(ValueError, match="pip says no to x"):
+        sys.modules[MODULE].evaluate("x")
