@@ -33,12 +33,12 @@ sys.path.insert(0, str(REPO))
 
 from tests._lib.pipenv import (  # noqa: E402
     PipEnv,
-    _pip_needs,
-    _python_release,
     build_project_wheel,
     create_env,
     fill_wheelhouse,
     hermetic_environ,
+    pip_needs_python,
+    python_release,
 )
 
 WARMUP_RUNS = 3
@@ -164,10 +164,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     python = shutil.which(args.python)
     if python is None:
         parser.error(f"no interpreter {args.python!r}")
-    release = _python_release(python)
+    release = python_release(python)
     if release is None:
         parser.error(f"cannot run {python}")
-    needed = _pip_needs(args.pip)
+    needed = pip_needs_python(args.pip)
     if release < needed:
         parser.error(
             f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}; "

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv-dev"
 TOOLS = [
     "pytest>=8",
+    "pytest-xdist>=3.5",
     "hatchling>=1.21",
     "ruff>=0.6",
     "mypy>=1.10",
@@ -71,7 +72,9 @@ def main(argv: list[str]) -> int:
     if task == "test":
         env_note = os.environ.get("WHEELNEXT_TEST_PIPS", "default matrix")
         print(f"== pytest (pips: {env_note})", flush=True)
-        failures += run("pytest", [str(python), "-m", "pytest", *argv[1:]]) != 0
+        # Two workers (CI machines have two cores); each owns whole pip versions.
+        parallel = ["-n", "2", "--dist", "loadgroup"] if "-n" not in argv else []
+        failures += run("pytest", [str(python), "-m", "pytest", *parallel, *argv[1:]]) != 0
     print("== all checks passed" if not failures else f"== {failures} check(s) failed")
     return 1 if failures else 0
 

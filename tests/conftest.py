@@ -24,6 +24,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["pip matrix: " + ", ".join(entry.id for entry in MATRIX)]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Fill the download caches once, before pytest-xdist starts its workers.
+    if not hasattr(config, "workerinput"):
+        pipenv.cached_wheelhouse()
+        for entry in MATRIX:
+            pipenv.pip_wheel(entry.pip_version)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # With `-n 2 --dist loadgroup`, each worker builds the environments of its own pips only.
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "entry" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(callspec.params["entry"].id))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "entry" in metafunc.fixturenames:
         metafunc.parametrize("entry", MATRIX, ids=[entry.id for entry in MATRIX], scope="session")

@@ -198,7 +198,7 @@ def render(report: Report) -> str:
     pip = report.get("pip", {})
     if pip.get("version"):
         lines.append(
-            f"  pip         {pip['version']} ({pip['support']}; supported {pip['supported_range']})"
+            f"  pip         {pip['version']} ({pip['support']}; range {pip['supported_range']})"
         )
     else:
         lines.append(f"  pip         not importable: {pip.get('error')}")

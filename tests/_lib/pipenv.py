@@ -23,8 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PIPS = ("23.0.1", "23.2.1", "24.0", "24.2", "25.0.1", "25.3", "26.0.1", "26.3")
-#: Extra matrix runs on the oldest and newest Python: (python command, pip version).
-EDGE_RUNS = (("python3.9", "23.0.1"), ("python3.13", "26.3"))
+#: Extra matrix runs on the oldest and newest Python: (Python release, pip version).
+EDGE_RUNS = (((3, 9), "23.0.1"), ((3, 13), "26.3"))
 RUNTIME_DEPENDENCIES = ("packaging", "nvidia-ml-py", "tomli")
 
 
@@ -72,7 +72,7 @@ class MatrixEntry:
         return f"py{self.python_release[0]}.{self.python_release[1]}-pip{self.pip_version}"
 
 
-def _python_release(python: str) -> tuple[int, int] | None:
+def python_release(python: str) -> tuple[int, int] | None:
     try:
         output = subprocess.run(
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -87,7 +87,22 @@ def _python_release(python: str) -> tuple[int, int] | None:
     return int(major), int(minor)
 
 
-def _pip_needs(pip_version: str) -> tuple[int, int]:
+def find_python(release: tuple[int, int]) -> str | None:
+    """An interpreter of that release that really runs (pyenv shims may not)."""
+    name = f"python{release[0]}.{release[1]}"
+    candidates = [shutil.which(name)]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(
+        map(str, pyenv_root.glob(f"versions/{release[0]}.{release[1]}.*/bin/{name}"))
+    )
+    candidates += [f"/usr/bin/{name}", f"/usr/local/bin/{name}"]
+    for candidate in candidates:
+        if candidate and os.path.exists(candidate) and python_release(candidate) == release:
+            return candidate
+    return None
+
+
+def pip_needs_python(pip_version: str) -> tuple[int, int]:
     release = tuple(int(part) for part in pip_version.split(".")[:2])
     if release >= (26, 1):
         return (3, 10)
@@ -106,10 +121,9 @@ def matrix() -> list[MatrixEntry]:
     own_release = (sys.version_info[0], sys.version_info[1])
     entries = [MatrixEntry(sys.executable, version, own_release) for version in versions]
     if os.environ.get("WHEELNEXT_TEST_EDGE", "1") != "0" and not chosen:
-        for command, version in EDGE_RUNS:
-            python = shutil.which(command)
-            release = _python_release(python) if python else None
-            if python and release and release != own_release and release >= _pip_needs(version):
+        for release, version in EDGE_RUNS:
+            python = find_python(release)
+            if python and release != own_release and release >= pip_needs_python(version):
                 entries.append(MatrixEntry(python, version, release))
     return entries
 
@@ -121,6 +135,7 @@ def pip_wheel(version: str) -> Path:
     wheel = folder / f"pip-{version}-py3-none-any.whl"
     if not wheel.exists():
         # Downloads use the machine's own pip settings: they are what reaches the index here.
+        # (Run before test workers start, see conftest, so no two processes race here.)
         subprocess.run(
             [
                 sys.executable,
@@ -164,11 +179,11 @@ def build_project_wheel(dest: Path) -> Path:
     return wheel
 
 
-def fill_wheelhouse(dest: Path) -> Path:
-    """Runtime dependencies of wheelnext-pip for every Python of the matrix (cached)."""
+def cached_wheelhouse() -> Path:
+    """Runtime dependencies of wheelnext-pip for every Python of the matrix, downloaded once."""
     folder = cache_dir() / "wheelhouse"
     folder.mkdir(exist_ok=True)
-    marker = folder / ".complete-v1"
+    marker = folder / ".complete-v2"
     if not marker.exists():
         for python_version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
             subprocess.run(
@@ -189,8 +204,13 @@ def fill_wheelhouse(dest: Path) -> Path:
                 check=True,
             )
         marker.touch()
+    return folder
+
+
+def fill_wheelhouse(dest: Path) -> Path:
+    """A private wheelhouse holding wheelnext-pip's runtime dependencies."""
     dest.mkdir(parents=True, exist_ok=True)
-    for wheel in folder.glob("*.whl"):
+    for wheel in cached_wheelhouse().glob("*.whl"):
         shutil.copy2(wheel, dest / wheel.name)
     return dest
 
@@ -232,7 +252,8 @@ class PipEnv:
         result = subprocess.run(
             command,
             env=hermetic_environ(extra, config_file=config_file),
-            cwd=cwd,
+            # Never the checkout: its flat-layout package would shadow the installed one.
+            cwd=cwd or self.root,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -306,7 +306,7 @@ def test_unsupported_pip_warns_once_then_runs_stock(
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "WARNING: wheelnext-pip: pip 27.0 is outside the supported range "
-        "(23.0 to 26.x (22.3 best effort)); pip runs as stock pip"
+        "(23.0 to 26.x, 22.3 best effort); pip runs as stock pip"
     ]
     assert "wheelnext" not in json.loads(result.stdout)["install"][0]
     quiet = dry_run_report(clone, small_index, "-q", wheelnext="1")

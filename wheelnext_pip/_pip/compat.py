@@ -9,7 +9,7 @@ from collections.abc import Iterable
 SUPPORTED_FLOOR = (23, 0)
 BEST_EFFORT_FLOOR = (22, 3)
 CEILING = (27, 0)
-SUPPORTED_TEXT = "23.0 to 26.x (22.3 best effort)"
+SUPPORTED_TEXT = "23.0 to 26.x, 22.3 best effort"
 
 
 def pip_version_text() -> str:

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""A self-contained tour of wheelnext-pip through real pip.
+
+    python3 scripts/demo.py [--pip VERSION] [--scene NAME ...] [--keep DIR]
+
+Builds wheelnext-pip's wheel from this checkout, installs it into a temporary virtual
+environment next to a pip release (by default the one this Python has), serves a
+generated package index on 127.0.0.1, and runs each scene: the command it types and what
+pip really prints. Each feature adds its scene to ``SCENES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests._lib import pipenv  # noqa: E402
+from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
+
+
+@dataclass
+class Stage:
+    """What every scene gets: the environment with wheelnext-pip and the local index."""
+
+    env: pipenv.PipEnv
+    index: IndexServer
+    workdir: Path
+
+    def show(
+        self,
+        command: Sequence[str],
+        *,
+        wheelnext: str | None = None,
+        env: dict[str, str] | None = None,
+        stdout_filter: Callable[[str], str] | None = None,
+    ) -> None:
+        """Print a command as a user would type it, run it, print what it printed."""
+        shown = [
+            f"{key}={value}"
+            for key, value in {
+                **({"WHEELNEXT_PIP": wheelnext} if wheelnext is not None else {}),
+                **(env or {}),
+            }.items()
+        ]
+        words = (
+            ["pip", *command[2:]] if list(command[:2]) == ["-m", "pip"] else ["python", *command]
+        )
+        print(f"$ {' '.join([*shown, *map(shlex.quote, words)])}")
+        result = self.env.run(command, wheelnext=wheelnext, env=env)
+        output = stdout_filter(result.stdout) if stdout_filter else result.stdout
+        for text in (output, result.stderr):
+            if text.strip():
+                print(text.rstrip())
+        if result.returncode:
+            print(f"(exit status {result.returncode})")
+        print()
+
+
+def summarize_report(stdout: str) -> str:
+    """The interesting part of ``--report -``: what would be installed, and our object."""
+    report = json.loads(stdout)
+    lines = []
+    for item in report["install"]:
+        meta = item["metadata"]
+        extra = f"  wheelnext={json.dumps(item['wheelnext'])}" if "wheelnext" in item else ""
+        lines.append(f"  {meta['name']} {meta['version']}{extra}")
+    return "report.install:\n" + "\n".join(lines)
+
+
+def scene_doctor(stage: Stage) -> None:
+    """What is hooked in this interpreter, and the effective settings."""
+    stage.show(["-m", "wheelnext_pip", "doctor"], wheelnext="1")
+
+
+def scene_stock_vs_on(stage: Stage) -> None:
+    """Stock pip and pip with wheelnext-pip on, side by side; a typo is an error."""
+    command = [
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--report",
+        "-",
+        "--index-url",
+        stage.index.index_url,
+        "alpha",
+    ]
+    print("# WHEELNEXT_PIP unset: byte-for-byte stock pip")
+    stage.show(command, stdout_filter=summarize_report)
+    print("# WHEELNEXT_PIP=1: report items carry the decisions features made")
+    stage.show(command, wheelnext="1", stdout_filter=summarize_report)
+    print("# a typo never silently switches a protection off")
+    stage.show(command, wheelnext="varaints")
+
+
+SCENES: dict[str, Callable[[Stage], None]] = {
+    "doctor": scene_doctor,
+    "stock-vs-on": scene_stock_vs_on,
+}
+
+
+def build_index(root: Path) -> Path:
+    dists = root / "dists"
+    wheels = [
+        make_wheel(dists, "alpha", "1.0", requires_dist=["beta>=1"]),
+        make_wheel(dists, "beta", "1.2"),
+    ]
+    return write_simple_index(root / "www", wheels).parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pip",
+        default=metadata.version("pip"),
+        help="pip release for the demo environment (default: this Python's)",
+    )
+    parser.add_argument(
+        "--scene", action="append", choices=sorted(SCENES), help="run only these scenes"
+    )
+    parser.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
+    options = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="wheelnext-demo-") as temporary:
+        workdir = options.keep or Path(temporary)
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(f"building wheelnext-pip and a venv with pip {options.pip} in {workdir} ...")
+        wheelhouse = pipenv.fill_wheelhouse(workdir / "wheelhouse")
+        wheel = pipenv.build_project_wheel(workdir / "dist")
+        env = pipenv.create_env(
+            workdir / "venv", sys.executable, options.pip, plugin_wheel=wheel, wheelhouse=wheelhouse
+        )
+        with IndexServer(build_index(workdir / "index")) as index:
+            print(f"serving a generated index at {index.index_url}\n")
+            stage = Stage(env, index, workdir)
+            for name in options.scene or SCENES:
+                scene = SCENES[name]
+                print(f"=== {name}: {(scene.__doc__ or '').strip()}\n")
+                scene(stage)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
