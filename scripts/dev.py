@@ -58,6 +58,7 @@ def run(step: str, command: list[str]) -> int:
 def lint(python: Path) -> int:
     failures = 0
     failures += run("ruff", [str(python), "-m", "ruff", "check", "."]) != 0
+    failures += run("ruff format", [str(python), "-m", "ruff", "format", "--check", "."]) != 0
     failures += run("mypy", [str(python), "-m", "mypy"]) != 0
     return failures
 
