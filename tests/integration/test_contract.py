@@ -262,6 +262,8 @@ def test_real_install_with_import_guard_and_clean_build_backend(
     children = [e for e in commands if e["pid"] != main_pid and "--prefix" in e["argv"]]
     assert len(children) == 1, commands  # the build-dependency installer (__pip-runner__)
     assert children[0]["command"] == "install"
+    has_eager_list = tuple(map(int, plugin_env.pip_version.split(".")[:2])) >= (26, 3)
+    assert {e["eager_imports_registered"] for e in commands} == {has_eager_list}
 
     records = [json.loads(p.read_text()) for p in backend_log.glob("gamma-*.json")]
     assert records

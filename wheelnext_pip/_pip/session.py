@@ -87,10 +87,11 @@ def start_command(command: str, argv: list[str]) -> str | None:
                 f"wheelnext-pip: {name} is not available with pip "
                 f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
             )
-    compat.register_eager_imports(compat.our_module_names())
+    eager = compat.register_eager_imports(compat.our_module_names())
     _state.record_event(
         "command",
         command=command,
+        eager_imports_registered=eager,
         features=sorted(settings.switch.features),
         applied=list(applied_keys()),
     )
