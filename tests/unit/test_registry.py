@@ -112,7 +112,7 @@ def test_first_fitting_alternative_is_used() -> None:
 
 def test_structural_check() -> None:
     status = registry.apply_set(
-        PatchSet("demo", (point("evaluate", check=lambda function: "returns a 5-tuple"),))
+        PatchSet("demo", (point("evaluate", check=lambda owner, function: "returns a 5-tuple"),))
     )
     assert not status.active
     assert status.reason.endswith("returns a 5-tuple")

@@ -24,7 +24,8 @@ logger = logging.getLogger("wheelnext_pip")
 #: ``hook(original, args, kwargs)``: ``original`` is pip's function (unbound for
 #: methods, so ``args[0]`` is ``self`` or ``cls``).
 Hook = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
-ShapeCheck = Callable[[Callable[..., Any]], Union[str, None]]
+#: ``check(owner, function)``: the class or module holding the point, and pip's function.
+ShapeCheck = Callable[[Any, Callable[..., Any]], Union[str, None]]
 
 STAMP = "__wheelnext_pip_point__"
 
@@ -106,7 +107,8 @@ def _locate(point: PatchPoint) -> _Target | str:
     return _Target(owner, name, raw, function)
 
 
-def _shape_problem(point: PatchPoint, function: Callable[..., Any]) -> str | None:
+def _shape_problem(point: PatchPoint, target: _Target) -> str | None:
+    function = target.function
     if point.params:
         try:
             names = tuple(inspect.signature(function).parameters)
@@ -118,7 +120,7 @@ def _shape_problem(point: PatchPoint, function: Callable[..., Any]) -> str | Non
                 f"expected ({', '.join(point.params)}, ...)"
             )
     if point.check is not None:
-        return point.check(function)
+        return point.check(target.owner, function)
     return None
 
 
@@ -162,7 +164,7 @@ def _choose(entry: Entry) -> tuple[PatchPoint, _Target | str]:
     for point in points:
         target = _locate(point)
         if isinstance(target, _Target):
-            problem = _shape_problem(point, target.function)
+            problem = _shape_problem(point, target)
             if problem is None:
                 return point, target
             target = problem
