@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -44,8 +45,12 @@ class Stage:
         wheelnext: str | None = None,
         env: dict[str, str] | None = None,
         stdout_filter: Callable[[str], str] | None = None,
+        display: Sequence[str] | None = None,
     ) -> None:
-        """Print a command as a user would type it, run it, print what it printed."""
+        """Print a command as a user would type it, run it, print what it printed.
+
+        ``display`` replaces the words shown (e.g. a short path for a temporary one).
+        """
         shown = [
             f"{key}={value}"
             for key, value in {
@@ -56,6 +61,8 @@ class Stage:
         words = (
             ["pip", *command[2:]] if list(command[:2]) == ["-m", "pip"] else ["python", *command]
         )
+        if display is not None:
+            words = list(display)
         print(f"$ {' '.join([*shown, *map(shlex.quote, words)])}")
         result = self.env.run(command, wheelnext=wheelnext, env=env)
         output = stdout_filter(result.stdout) if stdout_filter else result.stdout
@@ -105,9 +112,41 @@ def scene_stock_vs_on(stage: Stage) -> None:
     stage.show(command, wheelnext="varaints")
 
 
+def scene_symlinks(stage: Stage) -> None:
+    """A wheel that duplicates a shared library behind its aliases, relinked and installed."""
+    library = os.urandom(2 * 1024 * 1024)
+    aliases = ("libdemo.so", "libdemo.so.1", "libdemo.so.1.2")
+    files = {"demolib/__init__.py": "", "demolib/libdemo.so.1.2.3": library}
+    files.update({f"demolib/{alias}": library for alias in aliases})
+    wheel = make_wheel(stage.workdir / "symlinks", "demolib", "1.0", files=files)
+    relinked = stage.workdir / "symlinks" / "relinked"
+    print("# four byte-identical copies of one library: relink records the aliases as links")
+    stage.show(
+        ["-m", "wheelnext_pip", "relink", str(wheel), "-o", str(relinked)],
+        display=["wheelnext-pip", "relink", wheel.name, "-o", "relinked/"],
+    )
+    installed = relinked / wheel.name
+    display = ["pip", "install", f"relinked/{wheel.name}"]
+    print("# stock pip cannot install it; with wheelnext-pip the links are created")
+    stage.show(["-m", "pip", "install", "--no-index", str(installed)], display=display)
+    stage.show(
+        ["-m", "pip", "install", "--no-index", str(installed)], wheelnext="1", display=display
+    )
+    package = stage.env.site_packages / "demolib"
+    print(f"$ ls -l {package.relative_to(stage.env.root)}")
+    for entry in sorted(package.iterdir()):
+        if entry.is_symlink():
+            print(f"  {entry.name} -> {os.readlink(entry)}")
+        elif entry.is_file():
+            print(f"  {entry.name}  {entry.stat().st_size:,} bytes")
+    print()
+    stage.show(["-m", "pip", "uninstall", "-y", "demolib"], wheelnext="1")
+
+
 SCENES: dict[str, Callable[[Stage], None]] = {
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
+    "symlinks": scene_symlinks,
 }
 
 

@@ -55,6 +55,7 @@ wheelnext-pip {__version__}: WheelNext features for the pip you already have.
 usage:
   python -m wheelnext_pip doctor [--json] [--isolated]
   python -m wheelnext_pip install|download|wheel [pip options ...]
+  python -m wheelnext_pip relink IN.whl -o OUTDIR | relink --check WHEEL ...
 
 Most users never call this: `pip install wheelnext-pip` and `export WHEELNEXT_PIP=1` make
 plain `pip` WheelNext-aware.
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         return _doctor(rest)
     if command in PIP_COMMANDS:
         return run_pip(command, rest)
+    if command == "relink":
+        from wheelnext_pip import relink
+
+        return relink.main(rest)
     sys.stderr.write(f"wheelnext-pip: unknown command {command!r}\n\n{USAGE}")
     return 2
 

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""What links in wheels save: wheel size, installed bytes and install time, side by side.
+
+    python3 scripts/bench_symlinks.py [--size-mb 50] [--rounds 5] [--pip VERSION]
+
+Builds ``benchlib-1.0-py3-none-any.whl`` holding ``benchlib/libbench.so.1.2.3`` (N MB of
+random, incompressible bytes) plus three identical copies named ``libbench.so``,
+``libbench.so.1`` and ``libbench.so.1.2``, as build tools ship versioned libraries today,
+then relinks it with ``wheelnext_pip.relink.relink_wheel`` (one real file, three LINKS rows).
+
+One virtual environment gets the pip release and wheelnext-pip's wheel built from this
+checkout. Every round installs each case into a fresh ``--target`` folder with
+``pip install --no-index --no-deps --target DIR WHEEL`` (the order of the cases reversed on
+alternate rounds, after one warm-up install of each), timing the whole pip process with
+``time.perf_counter``:
+
+- original wheel, ``WHEELNEXT_PIP`` unset (stock pip behaviour, the baseline);
+- relinked wheel, ``WHEELNEXT_PIP=1``;
+- original wheel, ``WHEELNEXT_PIP=1`` (the plugin must not slow plain wheels down).
+
+Installed bytes are the ``os.lstat`` sizes of every file and link in the target (a link
+counts as its own few bytes; nothing is followed; directories are not counted). Targets are
+informational: the script exits 0 unless the benchmark itself cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.pipenv import (  # noqa: E402
+    PipEnv,
+    build_project_wheel,
+    create_env,
+    fill_wheelhouse,
+    pip_needs_python,
+)
+from wheelnext_pip.relink import RelinkResult, format_size, relink_wheel  # noqa: E402
+
+PACKAGE = "benchlib"
+REAL_LIBRARY = f"{PACKAGE}/libbench.so.1.2.3"
+ALIASES = (f"{PACKAGE}/libbench.so", f"{PACKAGE}/libbench.so.1", f"{PACKAGE}/libbench.so.1.2")
+INSTALLED_BYTES_TARGET = 0.4
+INSTALL_TIME_TARGET = 1.0
+#: What stock pip (or a wheelnext-pip without the symlinks feature) says about Wheel-Version 2.
+UNSUPPORTED_MARKER = "Wheel-Version (2.0) is not compatible"
+
+
+@dataclass
+class Case:
+    """One wheel installed with one ``WHEELNEXT_PIP`` value, round after round."""
+
+    label: str
+    wheel: Path
+    wheelnext: str | None
+    times: list[float] = field(default_factory=list)
+    installed_bytes: int | None = None
+    failure: str | None = None
+
+    def install(self, env: PipEnv, target: Path) -> float | None:
+        """Install into ``target``; the wall time, or None (and ``failure`` set) on error."""
+        start = time.perf_counter()
+        result = env.pip(
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            target,
+            self.wheel,
+            wheelnext=self.wheelnext,
+        )
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            self.failure = describe_failure(result)
+            return None
+        return elapsed
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+
+def describe_failure(result: subprocess.CompletedProcess[str]) -> str:
+    output = result.stderr + result.stdout
+    if UNSUPPORTED_MARKER in output:
+        return (
+            f"pip refused the wheel: '{UNSUPPORTED_MARKER}' - the symlinks feature is not "
+            "active in this wheelnext-pip yet"
+        )
+    lines = [line for line in output.splitlines() if line.strip()]
+    return f"pip exited {result.returncode}: " + (lines[-1] if lines else "no output")
+
+
+def installed_bytes(folder: Path) -> int:
+    """Sum of ``os.lstat`` sizes of every file and link below ``folder``, links not followed."""
+    total = 0
+    for directory, subdirectories, files in os.walk(folder):
+        # os.walk lists a link to a directory among the subdirectories (and does not enter it).
+        for name in (*subdirectories, *files):
+            info = os.lstat(os.path.join(directory, name))
+            if not stat.S_ISDIR(info.st_mode):
+                total += info.st_size
+    return total
+
+
+def check_links(target: Path) -> tuple[bool, str]:
+    """Whether the aliases in ``target`` are relative links to the real file, and a line."""
+    real = (target / REAL_LIBRARY).resolve()
+    problems = []
+    for alias in ALIASES:
+        path = target / alias
+        if not path.is_symlink():
+            problems.append(f"{alias} is {'a regular file' if path.exists() else 'missing'}")
+        elif os.path.isabs(os.readlink(path)):
+            problems.append(f"{alias} -> {os.readlink(path)} is absolute")
+        elif path.resolve() != real:
+            problems.append(f"{alias} resolves to {path.resolve()}, not {real}")
+    if problems:
+        listed = "; ".join(problems)
+        return False, f"WARNING: links in the --target folder are not as expected: {listed}"
+    return True, (
+        f"links survived pip's --target move: {', '.join(Path(a).name for a in ALIASES)} are "
+        f"relative symlinks resolving to {Path(REAL_LIBRARY).name}"
+    )
+
+
+def build_wheels(work: Path, size_mb: int) -> tuple[Path, RelinkResult]:
+    payload = os.urandom(size_mb * 1_000_000)
+    files: dict[str, bytes | str] = {f"{PACKAGE}/__init__.py": '__version__ = "1.0"\n'}
+    files[REAL_LIBRARY] = payload
+    files.update(dict.fromkeys(ALIASES, payload))
+    original = make_wheel(work / "original", PACKAGE, "1.0", files=files, tag="py3-none-any")
+    return original, relink_wheel(original, work / "relinked")
+
+
+def prepare_env(work: Path, pip_version: str) -> PipEnv:
+    print("building the wheelnext-pip wheel ...", flush=True)
+    plugin_wheel = build_project_wheel(work / "dist")
+    wheelhouse = fill_wheelhouse(work / "wheelhouse")
+    shutil.copy2(plugin_wheel, wheelhouse / plugin_wheel.name)
+    print(f"creating an environment with pip {pip_version} and wheelnext-pip ...", flush=True)
+    env = create_env(
+        work / "env",
+        sys.executable,
+        pip_version,
+        plugin_wheel=wheelhouse / plugin_wheel.name,
+        wheelhouse=wheelhouse,
+    )
+    # pip unzipped from its wheel has no bytecode, and the hermetic children may not write any.
+    env.run(["-m", "compileall", "-q", "-j", "0", env.site_packages], check=True)
+    return env
+
+
+def ratio_text(value: float | None, base: float | None) -> str:
+    return f"{value / base:.3f}" if value is not None and base else "-"
+
+
+def verdict(value: float | None, base: float | None, target: float) -> str:
+    if value is None or not base:
+        return "n/a"
+    return "PASS" if value / base <= target else "ABOVE"
+
+
+def benchmark(work: Path, size_mb: int, rounds: int, pip_version: str) -> None:
+    print(f"building {PACKAGE} with a {size_mb} MB library and 3 identical aliases ...", flush=True)
+    original, relinked = build_wheels(work, size_mb)
+    print(
+        f"wheel: original {format_size(relinked.bytes_before)}, relinked "
+        f"{format_size(relinked.bytes_after)} "
+        f"({relinked.bytes_after / relinked.bytes_before:.3f}x; "
+        f"{len(relinked.links)} links, payload saved {format_size(relinked.payload_saved)})"
+    )
+    for alias, real in relinked.links:
+        print(f"  {alias} -> {real}")
+    print(flush=True)
+
+    env = prepare_env(work, pip_version)
+    cases = [
+        Case("original, WHEELNEXT_PIP unset", original, None),
+        Case("relinked, WHEELNEXT_PIP=1", relinked.output, "1"),
+        Case("original, WHEELNEXT_PIP=1", original, "1"),
+    ]
+    baseline, linked, plugin_plain = cases
+    targets = work / "targets"
+    targets.mkdir()
+    link_report = "WARNING: the relinked wheel was never installed, links not checked"
+    links_ok = False
+
+    print(f"installing: 1 warm-up + {rounds} round(s) of {len(cases)} cases ...", flush=True)
+    for number in range(-1, rounds):
+        order = cases if number % 2 == 0 else list(reversed(cases))
+        for case in order:
+            if case.failure is not None:
+                continue
+            target = targets / f"{cases.index(case)}-{number + 1}"
+            elapsed = case.install(env, target)
+            if elapsed is not None:
+                if number >= 0:
+                    case.times.append(elapsed)
+                if case.installed_bytes is None:
+                    case.installed_bytes = installed_bytes(target)
+                if case is linked and number == -1:
+                    links_ok, link_report = check_links(target)
+            # Each target holds up to 4 copies of the library: never keep them around.
+            shutil.rmtree(target, ignore_errors=True)
+
+    print()
+    version = env.pip("--version", check=True).stdout.split(" from ")[0]
+    print(f"{version}, Python {sys.version.split()[0]}; {rounds} round(s), library {size_mb} MB")
+    header = (
+        f"{'case':<32} {'wheel':>10} {'installed bytes':>15} {'median s':>9} "
+        f"{'inst/orig':>9} {'time/orig':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for case in cases:
+        wheel_size = case.wheel.stat().st_size
+        installed = f"{case.installed_bytes:,}" if case.installed_bytes is not None else "-"
+        median = f"{case.median:.3f}" if case.median is not None else "-"
+        print(
+            f"{case.label:<32} {format_size(wheel_size):>10} {installed:>15} {median:>9} "
+            f"{ratio_text(case.installed_bytes, baseline.installed_bytes):>9} "
+            f"{ratio_text(case.median, baseline.median):>9}"
+        )
+    print()
+    print(f"relinked/original wheel size:      {relinked.bytes_after / relinked.bytes_before:.3f}")
+    print(
+        f"relinked/original installed bytes: "
+        f"{ratio_text(linked.installed_bytes, baseline.installed_bytes)}  "
+        f"target <= {INSTALLED_BYTES_TARGET} "
+        f"{verdict(linked.installed_bytes, baseline.installed_bytes, INSTALLED_BYTES_TARGET)}"
+        + ("" if links_ok or linked.installed_bytes is None else " (but links missing, see below)")
+    )
+    print(
+        f"relinked/original install time:    {ratio_text(linked.median, baseline.median)}  "
+        f"target <= {INSTALL_TIME_TARGET} "
+        f"{verdict(linked.median, baseline.median, INSTALL_TIME_TARGET)}"
+    )
+    print(
+        f"plugin on/off, original wheel:     {ratio_text(plugin_plain.median, baseline.median)}"
+        "  (the plugin on a plain wheel; informational)"
+    )
+    for case in cases:
+        if case.failure is not None:
+            print(f"{case.label}: not measured, {case.failure}")
+    print(link_report)
+    print(
+        "Times are whole pip processes; cases interleaved in this one run. Targets are "
+        "informational."
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Compare a wheel with copied library aliases against its relinked form."
+    )
+    parser.add_argument("--size-mb", type=int, default=50, help="library size (default 50)")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
+    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
+    args = parser.parse_args(argv)
+    if args.size_mb < 1:
+        parser.error("--size-mb must be at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    needed = pip_needs_python(args.pip)
+    if sys.version_info[:2] < needed:
+        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with tempfile.TemporaryDirectory(prefix="wheelnext-bench-symlinks-") as work:
+            benchmark(Path(work), args.size_mb, args.rounds, args.pip)
+    except (RuntimeError, AssertionError, subprocess.CalledProcessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
