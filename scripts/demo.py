@@ -143,9 +143,32 @@ def scene_symlinks(stage: Stage) -> None:
     stage.show(["-m", "pip", "uninstall", "-y", "demolib"], wheelnext="1")
 
 
+def scene_default_extras(stage: Stage) -> None:
+    """A package whose default backend comes with it, unless the user opts out with [] ."""
+    command = [
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--report",
+        "-",
+        "--index-url",
+        stage.index.index_url,
+    ]
+    print("# plotkit declares Default-Extra: gui (PEP 771); stock pip ignores it")
+    stage.show([*command, "plotkit"], stdout_filter=summarize_report)
+    print("# with wheelnext-pip the default extra comes along ...")
+    stage.show([*command, "plotkit"], wheelnext="1", stdout_filter=summarize_report)
+    print("# ... naming another extra replaces it, and [] means none")
+    stage.show([*command, "plotkit[web]"], wheelnext="1", stdout_filter=summarize_report)
+    stage.show([*command, "plotkit[]"], wheelnext="1", stdout_filter=summarize_report)
+
+
 SCENES: dict[str, Callable[[Stage], None]] = {
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
+    "default-extras": scene_default_extras,
     "symlinks": scene_symlinks,
 }
 
@@ -155,6 +178,19 @@ def build_index(root: Path) -> Path:
     wheels = [
         make_wheel(dists, "alpha", "1.0", requires_dist=["beta>=1"]),
         make_wheel(dists, "beta", "1.2"),
+        make_wheel(
+            dists,
+            "plotkit",
+            "1.0",
+            requires_dist=['qtgui; extra == "gui"', 'webview; extra == "web"'],
+            extra_metadata=[
+                ("Provides-Extra", "gui"),
+                ("Provides-Extra", "web"),
+                ("Default-Extra", "gui"),
+            ],
+        ),
+        make_wheel(dists, "qtgui", "6.0"),
+        make_wheel(dists, "webview", "2.0"),
     ]
     return write_simple_index(root / "www", wheels).parent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wheelnext_pip._pip import cli, installer, report
+from wheelnext_pip._pip import cli, installer, report, resolver
 from wheelnext_pip._pip.registry import PatchSet
 
 #: Applied whenever wheelnext-pip is on, whatever features are requested.
@@ -11,6 +11,7 @@ INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, report.REPORT)
 #: feature name -> its patch set. A feature issue adds its set here.
 FEATURE_SETS: dict[str, PatchSet] = {
     installer.FEATURE: installer.SYMLINKS,
+    resolver.FEATURE: resolver.DEFAULT_EXTRAS,
 }
 
 

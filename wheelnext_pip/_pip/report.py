@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
 from wheelnext_pip._settings import canonicalize_name
+from wheelnext_pip.extras import PLACEHOLDER
 
 #: canonical project name -> fields a feature decided for this run.
 _ANNOTATIONS: dict[str, dict[str, Any]] = {}
@@ -36,6 +37,12 @@ def _install_req_to_dict(
     try:
         ireq = args[1] if len(args) > 1 else kwargs["ireq"]
         if isinstance(result, dict) and ireq.name:
+            # The default-extras placeholder is ours alone: never let it reach the report.
+            requested = result.get("requested_extras")
+            if isinstance(requested, list) and PLACEHOLDER in requested:
+                requested.remove(PLACEHOLDER)
+                if not requested:
+                    del result["requested_extras"]
             result["wheelnext"] = wheelnext_entry(ireq.name)
     except Exception as exc:
         hook_failed("report", exc)

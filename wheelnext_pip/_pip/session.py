@@ -10,7 +10,7 @@ from types import ModuleType
 from wheelnext_pip import __version__, _state
 from wheelnext_pip._pip import catalog, cli, compat, config
 from wheelnext_pip._pip.registry import applied_keys, apply_set
-from wheelnext_pip._settings import resolve_settings
+from wheelnext_pip._settings import Settings, resolve_settings
 from wheelnext_pip.errors import SettingsError
 
 
@@ -46,6 +46,10 @@ def on_cli_imported(module: ModuleType) -> None:
         _state.STATE.pending_warnings.append(
             f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
         )
+
+
+def active_features(settings: Settings) -> frozenset[str]:
+    return frozenset(name for name in settings.switch.features if _state.STATE.is_live(name))
 
 
 def start_command(command: str, argv: list[str]) -> str | None:
@@ -87,6 +91,13 @@ def start_command(command: str, argv: list[str]) -> str | None:
                 f"wheelnext-pip: {name} is not available with pip "
                 f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
             )
+    if "default-extras" in active_features(settings) and any(
+        "legacy-resolver" in argument for argument in argv
+    ):
+        _warn(
+            "wheelnext-pip: default extras (PEP 771) are not applied by pip's legacy "
+            "resolver; this run installs no default extras"
+        )
     eager = compat.register_eager_imports(compat.our_module_names())
     _state.record_event(
         "command",

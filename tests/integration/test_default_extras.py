@@ -1,0 +1,296 @@
+"""Default extras (PEP 771) through real pip and a local index, on every pip of the matrix.
+
+Each test names the item of ../shared/spec/default-extras.md §6 it proves, and shows stock
+pip (the plugin off) as the baseline where that says something.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._lib.builders import make_sdist, make_wheel
+from tests._lib.index import IndexServer, write_simple_index
+from tests._lib.pipenv import PipEnv
+
+pytestmark = pytest.mark.pipmatrix
+
+PKG_META = [
+    ("Provides-Extra", "rec"),
+    ("Provides-Extra", "alt"),
+    ("Provides-Extra", "add"),
+    ("Default-Extra", "rec"),
+]
+
+
+@pytest.fixture(scope="session")
+def extras_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    root = tmp_path_factory.mktemp("extras-index")
+    d = root / "dists"
+
+    def wheel(name: str, version: str = "1.0", requires=(), meta=()) -> Path:
+        return make_wheel(d, name, version, requires_dist=list(requires), extra_metadata=list(meta))
+
+    wheels = [
+        wheel(
+            "pkg",
+            requires=[
+                'dep-r; extra == "rec"',
+                'dep-a; extra == "alt"',
+                'pkg[rec]; extra == "add"',
+                'dep-add; extra == "add"',
+            ],
+            meta=PKG_META,
+        ),
+        *(wheel(name) for name in ("dep-r", "dep-a", "dep-add", "blocked-dep")),
+        wheel("needs", requires=["pkg"]),
+        wheel("needsempty", requires=["pkg[]"]),
+        wheel("top", requires=["mid"]),
+        wheel("mid", requires=["pkg"]),
+        wheel("topempty", requires=["midempty"]),
+        wheel("midempty", requires=["pkg[]"]),
+        wheel(
+            "p1",
+            requires=["p2", 'dep-r; extra == "rec"'],
+            meta=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
+        ),
+        wheel("p2", requires=["p1"]),
+        wheel("bt", "1.0"),
+        wheel(
+            "bt",
+            "2.0",
+            requires=['dep-r; extra == "rec"'],
+            meta=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
+        ),
+        wheel("blocker", requires=["bt<2"]),
+        wheel(
+            "mk",
+            requires=['dep-r; extra == "rec" and python_version >= "3.99"'],
+            meta=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
+        ),
+        wheel("other", requires=['pkg; sys_platform == "nonexistent"']),
+        wheel(
+            "ghost",
+            requires=['dep-r; extra == "rec"'],
+            meta=[("Provides-Extra", "rec"), ("Default-Extra", "ghost")],
+        ),
+        wheel(
+            "bpkg",
+            requires=['dep-r; extra == "rec"'],
+            meta=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
+        ),
+    ]
+    write_simple_index(root / "www", wheels)
+    with IndexServer(root / "www") as server:
+        server.dists = d  # type: ignore[attr-defined]
+        yield server
+
+
+def xfail_on_pip_23_2(env: PipEnv) -> None:
+    if env.pip_version.startswith("23.2"):
+        pytest.xfail(
+            "pip 23.2 cannot backtrack a requirement with extras against a specifier on the "
+            "same project (stock pip fails likewise with explicit extras; fixed in pip 23.3)"
+        )
+
+
+def resolve(env: PipEnv, index: IndexServer, *args: str, wheelnext: str | None = "1"):
+    result = env.pip(
+        "install",
+        "--dry-run",
+        "--report",
+        "-",
+        "-q",
+        "--index-url",
+        index.index_url,
+        *args,
+        wheelnext=wheelnext,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    names = {item["metadata"]["name"] for item in report["install"]}
+    return names, report, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["pkg"], {"pkg", "dep-r"}),  # 1
+        (["pkg[alt]"], {"pkg", "dep-a"}),  # 2
+        (["pkg[]"], {"pkg"}),  # 3
+        (["pkg[]", "needs"], {"pkg", "needs", "dep-r"}),  # 4
+        (["pkg[alt]", "needs"], {"pkg", "needs", "dep-r", "dep-a"}),  # 5
+        (["pkg[add]"], {"pkg", "dep-r", "dep-add"}),  # 6
+        (["pkg[nonexistent]"], {"pkg"}),  # 7
+        (["pkg[nonexistent,alt]"], {"pkg", "dep-a"}),  # 8
+        (["top"], {"top", "mid", "pkg", "dep-r"}),  # 9
+        (["topempty"], {"topempty", "midempty", "pkg"}),  # 9
+        (["needsempty"], {"needsempty", "pkg"}),  # 3 via metadata
+        (["p1[]"], {"p1", "p2", "dep-r"}),  # 10
+        (["bt", "blocker"], {"bt", "blocker"}),  # 11 (backtracks to bt 1.0)
+        (["mk"], {"mk"}),  # 12
+        (["other"], {"other"}),  # 13
+        (["--no-deps", "pkg"], {"pkg"}),  # 16
+    ],
+)
+def test_checklist_resolutions(
+    plugin_env: PipEnv, extras_index: IndexServer, args: list[str], expected: set[str]
+) -> None:
+    if "blocker" in args:
+        xfail_on_pip_23_2(plugin_env)
+    names, _, _ = resolve(plugin_env, extras_index, *args)
+    assert names == expected
+
+
+def test_stock_baseline(plugin_env: PipEnv, extras_index: IndexServer) -> None:
+    """20: with the plugin off, ``pkg`` and ``pkg[]`` install nothing extra."""
+    for requirement in ("pkg", "pkg[]", "top"):
+        names, _, _ = resolve(plugin_env, extras_index, requirement, wheelnext=None)
+        assert "dep-r" not in names
+
+
+def test_info_line_report_and_no_placeholder(
+    plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
+) -> None:
+    """1, 18: one info line; report shows the defaults, never the placeholder."""
+    report_file = tmp_path / "report.json"
+    result = plugin_env.pip(
+        "install",
+        "--dry-run",
+        "--report",
+        report_file,
+        "--index-url",
+        extras_index.index_url,
+        "pkg",
+        wheelnext="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("pkg: default extras [rec] added (PEP 771)") == 1
+    report = json.loads(report_file.read_text())
+    items = {item["metadata"]["name"]: item for item in report["install"]}
+    assert items["pkg"]["wheelnext"]["default_extras"] == ["rec"]
+    assert items["dep-r"]["wheelnext"]["default_extras"] == []
+    assert "x-pep771-default" not in result.stdout + result.stderr + report_file.read_text()
+    assert "requested_extras" not in items["pkg"]
+    _, report, _ = resolve(plugin_env, extras_index, "pkg[alt]")
+    (item,) = [i for i in report["install"] if i["metadata"]["name"] == "pkg"]
+    assert item["requested_extras"] == ["alt"]
+
+
+def test_backtracking_takes_the_defaults_of_the_chosen_version(
+    plugin_env: PipEnv, extras_index: IndexServer
+) -> None:
+    """11: bt 2.0 has defaults, bt 1.0 none; the blocker forces 1.0."""
+    xfail_on_pip_23_2(plugin_env)
+    _, report, _ = resolve(plugin_env, extras_index, "bt", "blocker")
+    versions = {i["metadata"]["name"]: i["metadata"]["version"] for i in report["install"]}
+    assert versions["bt"] == "1.0"
+
+
+def test_direct_url_requirements(plugin_env: PipEnv, extras_index: IndexServer) -> None:
+    """14: ``pkg @ file://`` gets the defaults, ``pkg[] @ file://`` does not."""
+    (wheel,) = extras_index.dists.glob("pkg-1.0-*.whl")  # type: ignore[attr-defined]
+    names, _, _ = resolve(plugin_env, extras_index, f"pkg @ {wheel.as_uri()}")
+    assert names == {"pkg", "dep-r"}
+    names, _, _ = resolve(plugin_env, extras_index, f"pkg[] @ {wheel.as_uri()}")
+    assert names == {"pkg"}
+
+
+def test_already_installed_gets_its_defaults_added(
+    fresh_plugin_env: PipEnv, extras_index: IndexServer
+) -> None:
+    """15: ``pkg[]`` then ``pkg``: dep-r is added, pkg is not reinstalled; freeze is clean."""
+    env = fresh_plugin_env
+    url = extras_index.index_url
+    first = env.pip("install", "--index-url", url, "pkg[]", wheelnext="1")
+    assert first.returncode == 0, first.stderr
+    second = env.pip("install", "--index-url", url, "pkg", wheelnext="1")
+    assert second.returncode == 0, second.stderr
+    assert "Successfully installed dep-r-1.0" in second.stdout
+    assert "pkg-1.0" not in second.stdout.split("Successfully installed")[-1]
+    freeze = env.pip("freeze", wheelnext="1").stdout
+    assert "dep-r==1.0" in freeze and "x-pep771" not in freeze
+    assert env.pip("check", wheelnext="1").returncode == 0
+
+
+def test_constraints_never_add_defaults(
+    plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
+) -> None:
+    """17."""
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("pkg==1.0\n")
+    names, _, _ = resolve(plugin_env, extras_index, "-c", str(constraints), "dep-a")
+    assert names == {"dep-a"}
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pkg[]\n")
+    names, _, _ = resolve(plugin_env, extras_index, "-r", str(requirements))
+    assert names == {"pkg"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(":all:", {"pkg"}), ("PKG", {"pkg"}), ("other", {"pkg", "dep-r"})]
+)
+def test_no_default_extras_setting(
+    plugin_env: PipEnv, extras_index: IndexServer, value: str, expected: set[str]
+) -> None:
+    """19."""
+    result = plugin_env.pip(
+        "install",
+        "--dry-run",
+        "--report",
+        "-",
+        "-q",
+        "--index-url",
+        extras_index.index_url,
+        "pkg",
+        wheelnext="1",
+        env={"WHEELNEXT_PIP_NO_DEFAULT_EXTRAS": value},
+    )
+    assert result.returncode == 0, result.stderr
+    assert {i["metadata"]["name"] for i in json.loads(result.stdout)["install"]} == expected
+
+
+def test_default_extra_not_provided_is_ignored_with_a_warning(
+    plugin_env: PipEnv, extras_index: IndexServer
+) -> None:
+    """22."""
+    names, _, stderr = resolve(plugin_env, extras_index, "ghost")
+    assert names == {"ghost"}
+    assert stderr.count("declares Default-Extra 'ghost' but no such Provides-Extra") == 1
+
+
+def test_build_requirements_get_defaults(
+    fresh_plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
+) -> None:
+    """21: a bare build requirement brings its default extra into the build environment."""
+    sdist = make_sdist(
+        tmp_path, "builds", "1.0", build_requires=["bpkg"], import_build_requires=["dep_r"]
+    )
+    result = fresh_plugin_env.pip(
+        "install", "--index-url", extras_index.index_url, str(sdist), wheelnext="1"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    stock = fresh_plugin_env.pip(
+        "install", "--force-reinstall", "--index-url", extras_index.index_url, str(sdist)
+    )
+    assert stock.returncode != 0  # without defaults dep_r is missing in the build
+
+
+def test_legacy_resolver_warns(plugin_env: PipEnv, extras_index: IndexServer) -> None:
+    """24 (where pip still has the legacy resolver)."""
+    result = plugin_env.pip(
+        "install",
+        "--dry-run",
+        "-q",
+        "--use-deprecated=legacy-resolver",
+        "--index-url",
+        extras_index.index_url,
+        "dep-a",
+        wheelnext="1",
+    )
+    if result.returncode == 2:  # pip's own usage error: the option is gone
+        pytest.skip("this pip has no legacy resolver")
+    assert "not applied by pip's legacy resolver" in result.stderr

@@ -1,0 +1,197 @@
+"""pip's resolver: default extras (PEP 771).
+
+A requirement that names no extras asks for the reserved extra ``PLACEHOLDER``; pip's own
+extras machinery then gives it a separate node that depends on the base, so explicit
+extras (R2), ``pkg[]`` (R3) and the union rule (R4) follow from how pip already resolves
+extras. When such a node lists its dependencies, the placeholder becomes the candidate's
+own ``Default-Extra`` values (per candidate, so per version and after backtracking).
+``pkg[]`` survives pip's parse/str round trips through a mark kept beside pip's vendored
+``Requirement`` objects (pip 26.3's have ``__slots__``, so nothing can be stored on them).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import report
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip.extras import PLACEHOLDER, expand_extras, has_empty_brackets
+
+logger = logging.getLogger("wheelnext_pip")
+
+FEATURE = "default-extras"
+REQUIREMENTS = "pip._vendor.packaging.requirements"
+FACTORY = "pip._internal.resolution.resolvelib.factory"
+CANDIDATES = "pip._internal.resolution.resolvelib.candidates"
+
+#: id(requirement) -> requirement, for vendored Requirements parsed from ``name[]``. The
+#: strong reference keeps the id from being reused; parsing is cached, so this stays small.
+_EMPTY_BRACKETS: dict[int, Any] = {}
+_ANNOUNCED: set[tuple[str, str]] = set()
+_WARNED_IGNORED: set[str] = set()
+
+
+def is_marked_empty(requirement: Any) -> bool:
+    return _EMPTY_BRACKETS.get(id(requirement)) is requirement
+
+
+def _requirement_init(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = original(*args, **kwargs)
+    try:
+        text = args[1] if len(args) > 1 else kwargs.get("requirement_string")
+        if isinstance(text, str) and has_empty_brackets(text):
+            _EMPTY_BRACKETS[id(args[0])] = args[0]
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return result
+
+
+def _requirement_str(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    text = original(*args, **kwargs)
+    try:
+        requirement = args[0]
+        if is_marked_empty(requirement) and isinstance(text, str):
+            name = requirement.name
+            if text.startswith(name) and not text[len(name) :].startswith("["):
+                return f"{name}[]{text[len(name) :]}"
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return text
+
+
+def _wants_defaults(ireq: Any) -> bool:
+    if not ireq.name or ireq.constraint or ireq.extras or is_marked_empty(ireq.req):
+        return False
+    settings = _state.STATE.settings
+    return settings is None or ireq.name not in settings.no_default_extras
+
+
+def _make_requirements_from_install_req(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    factory, ireq, *rest = args
+    try:
+        if _wants_defaults(ireq):
+            # A copy: pip's own ireq (and so its messages and report) stays untouched.
+            ireq = copy.copy(ireq)
+            ireq.extras = {PLACEHOLDER}
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(factory, ireq, *rest, **kwargs)
+
+
+def _defaults_of(candidate: Any) -> tuple[list[str], list[str]]:
+    dist = candidate.base.dist
+    values = dist.metadata.get_all("Default-Extra") or []
+    return list(values), list(dist.iter_provided_extras())
+
+
+def _iter_dependencies(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    candidate = args[0]
+    if PLACEHOLDER not in candidate.extras:
+        return original(*args, **kwargs)
+    try:
+        default_values, provided = _defaults_of(candidate)
+        expansion = expand_extras(candidate.extras, default_values, provided)
+        name = str(candidate.base.name)
+        for ignored in expansion.ignored:
+            if name not in _WARNED_IGNORED:
+                _WARNED_IGNORED.add(name)
+                logger.warning(
+                    "%s %s declares Default-Extra '%s' but no such Provides-Extra; ignored",
+                    name,
+                    candidate.version,
+                    ignored,
+                )
+        expanded = copy.copy(candidate)
+        expanded.extras = expansion.extras  # a copy: self.extras feeds hash and identity
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        expanded = copy.copy(candidate)
+        expanded.extras = candidate.extras - {PLACEHOLDER}
+        expansion = None
+    if expansion is not None and expansion.defaults:
+        key = (name, str(candidate.version))
+        if key not in _ANNOUNCED:
+            _ANNOUNCED.add(key)
+            logger.info(
+                "%s: default extras [%s] added (PEP 771)", name, ", ".join(expansion.defaults)
+            )
+        report.annotate(name, default_extras=list(expansion.defaults))
+    if not expanded.extras:
+        return _base_only(candidate)
+    return original(expanded, *args[1:], **kwargs)
+
+
+def _base_only(candidate: Any) -> Any:
+    yield candidate.base._factory.make_requirement_from_candidate(candidate.base)
+
+
+def _extras_candidate_str(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    text = original(*args, **kwargs)
+    if isinstance(text, str) and PLACEHOLDER in text:
+        text = text.replace(f",{PLACEHOLDER}", "").replace(f"{PLACEHOLDER},", "")
+        text = text.replace(f"[{PLACEHOLDER}]", "")
+    return text
+
+
+DEFAULT_EXTRAS = PatchSet(
+    FEATURE,
+    (
+        PatchPoint(
+            FEATURE,
+            REQUIREMENTS,
+            "Requirement.__init__",
+            _requirement_init,
+            params=("self", "requirement_string"),
+        ),
+        PatchPoint(
+            FEATURE, REQUIREMENTS, "Requirement.__str__", _requirement_str, params=("self",)
+        ),
+        (
+            PatchPoint(
+                FEATURE,
+                FACTORY,
+                "Factory._make_requirements_from_install_req",
+                _make_requirements_from_install_req,
+                params=("self", "ireq", "requested_extras"),
+            ),
+            PatchPoint(
+                FEATURE,
+                FACTORY,
+                "Factory._make_requirement_from_install_req",
+                _make_requirements_from_install_req,
+                params=("self", "ireq", "requested_extras"),
+            ),
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "ExtrasCandidate.iter_dependencies",
+            _iter_dependencies,
+            params=("self", "with_requires"),
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "ExtrasCandidate.__str__",
+            _extras_candidate_str,
+            params=("self",),
+            required=False,
+        ),
+    ),
+    commands=frozenset({"install", "download", "wheel", "lock"}),
+)
+
+__all__ = ["DEFAULT_EXTRAS", "is_marked_empty"]

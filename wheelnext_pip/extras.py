@@ -1,0 +1,64 @@
+"""Default extras (PEP 771): which extras a bare requirement gets.
+
+Pure. The resolver patch models "the package's defaults" as one reserved extra,
+:data:`PLACEHOLDER`, requested by every requirement that names no extras; this module
+decides what that placeholder expands to for one candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["PLACEHOLDER", "Expansion", "expand_extras", "has_empty_brackets"]
+
+#: A valid, already canonical PEP 508 extra name, reserved for "the defaults".
+PLACEHOLDER = "x-pep771-default"
+
+_NAME_RUN = re.compile(r"[-_.]+")
+# PEP 508 name followed by empty brackets: ``pkg[]``, ``pkg [ ] >=1``, ``pkg[] @ url``.
+_EMPTY_BRACKETS = re.compile(
+    r"^\s*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\s*\[\s*\]", re.ASCII
+)
+
+
+def _canonical(name: str) -> str:
+    return _NAME_RUN.sub("-", name).lower()
+
+
+def has_empty_brackets(requirement_text: str) -> bool:
+    """Whether a requirement string names its project with empty brackets (``pkg[]``)."""
+    return _EMPTY_BRACKETS.match(requirement_text) is not None
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a requested extras set becomes for one candidate."""
+
+    extras: frozenset[str]
+    #: Defaults added (empty when the placeholder was not requested or there are none).
+    defaults: tuple[str, ...]
+    #: ``Default-Extra`` values that are not a ``Provides-Extra`` of the candidate.
+    ignored: tuple[str, ...]
+
+
+def expand_extras(
+    requested: Iterable[str], default_extras: Iterable[str], provided_extras: Iterable[str]
+) -> Expansion:
+    """Replace the placeholder by the candidate's valid defaults (R1, R4, R7, §3)."""
+    requested_set = frozenset(_canonical(extra) for extra in requested)
+    if PLACEHOLDER not in requested_set:
+        return Expansion(requested_set, (), ())
+    provided = {_canonical(extra) for extra in provided_extras}
+    defaults: list[str] = []
+    ignored: list[str] = []
+    for value in default_extras:
+        extra = _canonical(value)
+        if extra == PLACEHOLDER:
+            continue
+        target = defaults if extra in provided else ignored
+        if extra not in target:
+            target.append(extra)
+    extras = (requested_set - {PLACEHOLDER}) | frozenset(defaults)
+    return Expansion(extras, tuple(sorted(defaults)), tuple(ignored))
