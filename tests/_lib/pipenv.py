@@ -155,8 +155,8 @@ def pip_wheel(version: str) -> Path:
     return wheel
 
 
-def build_project_wheel(dest: Path) -> Path:
-    """Build wheelnext-pip's wheel from this checkout, as a user's pip would."""
+def build_project_wheel(dest: Path, source: Path = REPO) -> Path:
+    """Build wheelnext-pip's wheel from this checkout (or an unpacked sdist), as pip would."""
     dest.mkdir(parents=True, exist_ok=True)
     # Without hatchling here, let pip fetch it into an isolated build environment.
     isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
@@ -171,7 +171,7 @@ def build_project_wheel(dest: Path) -> Path:
             "-q",
             "-w",
             str(dest),
-            str(REPO),
+            str(source),
         ],
         check=True,
     )

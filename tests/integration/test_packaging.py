@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._lib.pipenv import REPO
+from tests._lib.pipenv import REPO, build_project_wheel
 
 
 def wheel_contents(wheel: Path) -> tuple[set[str], email.message.Message, bytes]:
@@ -52,24 +52,7 @@ def test_wheel_from_the_sdist(tmp_path: Path) -> None:
     subprocess.run(["tar", "xzf", str(sdist), "-C", str(tmp_path)], check=True)
     (source,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     source.rename(unpacked)
-    built = tmp_path / "built"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(built),
-            str(unpacked),
-        ],
-        check=True,
-    )
-    (wheel,) = built.glob("*.whl")
-    check_wheel(wheel)
+    check_wheel(build_project_wheel(tmp_path / "built", source=unpacked))
 
 
 def test_start_up_line_matches_the_source(project_wheel: Path) -> None:
