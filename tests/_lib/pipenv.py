@@ -300,4 +300,11 @@ def create_env(
         archive.extractall(purelib)
     if plugin_wheel is not None:
         env.pip("install", "--no-index", "--find-links", wheelhouse, plugin_wheel, check=True)
+    # Children never write bytecode (PYTHONDONTWRITEBYTECODE), and an unzipped pip has none:
+    # compile once here, or every pip run in the tests recompiles pip from source.
+    subprocess.run(
+        [str(env.python), "-m", "compileall", "-q", "-j", "0", purelib],
+        check=True,
+        capture_output=True,
+    )
     return env
