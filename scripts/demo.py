@@ -38,6 +38,20 @@ class Stage:
     index: IndexServer
     workdir: Path
 
+    def dry_run_report(self) -> list[str]:
+        """``pip install --dry-run --report -`` against the demo index (add requirements)."""
+        return [
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--report",
+            "-",
+            "--index-url",
+            self.index.index_url,
+        ]
+
     def show(
         self,
         command: Sequence[str],
@@ -92,18 +106,7 @@ def scene_doctor(stage: Stage) -> None:
 
 def scene_stock_vs_on(stage: Stage) -> None:
     """Stock pip and pip with wheelnext-pip on, side by side; a typo is an error."""
-    command = [
-        "-m",
-        "pip",
-        "install",
-        "--dry-run",
-        "--quiet",
-        "--report",
-        "-",
-        "--index-url",
-        stage.index.index_url,
-        "alpha",
-    ]
+    command = [*stage.dry_run_report(), "alpha"]
     print("# WHEELNEXT_PIP unset: byte-for-byte stock pip")
     stage.show(command, stdout_filter=summarize_report)
     print("# WHEELNEXT_PIP=1: report items carry the decisions features made")
@@ -145,17 +148,7 @@ def scene_symlinks(stage: Stage) -> None:
 
 def scene_default_extras(stage: Stage) -> None:
     """A package whose default backend comes with it, unless the user opts out with [] ."""
-    command = [
-        "-m",
-        "pip",
-        "install",
-        "--dry-run",
-        "--quiet",
-        "--report",
-        "-",
-        "--index-url",
-        stage.index.index_url,
-    ]
+    command = stage.dry_run_report()
     print("# plotkit declares Default-Extra: gui (PEP 771); stock pip ignores it")
     stage.show([*command, "plotkit"], stdout_filter=summarize_report)
     print("# with wheelnext-pip the default extra comes along ...")
