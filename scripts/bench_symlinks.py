@@ -32,7 +32,6 @@ import stat
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,14 +40,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scripts._benchlib import prepare_plugin_env, run_in_workdir  # noqa: E402
 from tests._lib.builders import make_wheel  # noqa: E402
-from tests._lib.pipenv import (  # noqa: E402
-    PipEnv,
-    build_project_wheel,
-    create_env,
-    fill_wheelhouse,
-    pip_needs_python,
-)
+from tests._lib.pipenv import PipEnv, pip_needs_python  # noqa: E402
 from wheelnext_pip.relink import RelinkResult, format_size, relink_wheel  # noqa: E402
 
 PACKAGE = "benchlib"
@@ -148,24 +142,6 @@ def build_wheels(work: Path, size_mb: int) -> tuple[Path, RelinkResult]:
     return original, relink_wheel(original, work / "relinked")
 
 
-def prepare_env(work: Path, pip_version: str) -> PipEnv:
-    print("building the wheelnext-pip wheel ...", flush=True)
-    plugin_wheel = build_project_wheel(work / "dist")
-    wheelhouse = fill_wheelhouse(work / "wheelhouse")
-    shutil.copy2(plugin_wheel, wheelhouse / plugin_wheel.name)
-    print(f"creating an environment with pip {pip_version} and wheelnext-pip ...", flush=True)
-    env = create_env(
-        work / "env",
-        sys.executable,
-        pip_version,
-        plugin_wheel=wheelhouse / plugin_wheel.name,
-        wheelhouse=wheelhouse,
-    )
-    # pip unzipped from its wheel has no bytecode, and the hermetic children may not write any.
-    env.run(["-m", "compileall", "-q", "-j", "0", env.site_packages], check=True)
-    return env
-
-
 def ratio_text(value: float | None, base: float | None) -> str:
     return f"{value / base:.3f}" if value is not None and base else "-"
 
@@ -189,7 +165,7 @@ def benchmark(work: Path, size_mb: int, rounds: int, pip_version: str) -> None:
         print(f"  {alias} -> {real}")
     print(flush=True)
 
-    env = prepare_env(work, pip_version)
+    env = prepare_plugin_env(work, pip_version)
     cases = [
         Case("original, WHEELNEXT_PIP unset", original, None),
         Case("relinked, WHEELNEXT_PIP=1", relinked.output, "1"),
@@ -285,13 +261,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="wheelnext-bench-symlinks-") as work:
-            benchmark(Path(work), args.size_mb, args.rounds, args.pip)
-    except (RuntimeError, AssertionError, subprocess.CalledProcessError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_in_workdir(
+        "wheelnext-bench-symlinks-",
+        lambda work: benchmark(work, args.size_mb, args.rounds, args.pip),
+    )
 
 
 if __name__ == "__main__":

@@ -158,11 +158,48 @@ def scene_default_extras(stage: Stage) -> None:
     stage.show([*command, "plotkit[]"], wheelnext="1", stdout_filter=summarize_report)
 
 
+def keep_decision_lines(stdout: str) -> str:
+    """pip's own output minus the download chatter: our lines and pip's verdict."""
+    wanted = ("wheelnext-pip", "Would install", "ERROR")
+    return "\n".join(line for line in stdout.splitlines() if line.startswith(wanted))
+
+
+def scene_index_groups(stage: Stage) -> None:
+    """A public upload cannot shadow a private package once the private index ranks first."""
+    private_root = stage.workdir / "private-index"
+    wheels = [make_wheel(private_root / "dists", "corp-utils", "1.2")]
+    with IndexServer(write_simple_index(private_root / "www", wheels).parent) as private:
+        public = stage.index.index_url
+        install = ["-m", "pip", "install", "--dry-run", "--index-url", public]
+        print("# corp-utils 1.2 lives on the private index; someone uploaded 99.0 publicly")
+        stage.show(
+            [*install, "--extra-index-url", private.index_url, "corp-utils"],
+            stdout_filter=keep_decision_lines,
+        )
+        groups = {"WHEELNEXT_PIP_INDEX_GROUPS": f"private = {private.index_url}"}
+        print("# rank the private index first: it is the only one asked for corp-utils")
+        stage.index.clear_requests()
+        stage.show(
+            [*install, "corp-utils", "beta"],
+            wheelnext="1",
+            env=groups,
+            stdout_filter=keep_decision_lines,
+        )
+        asked = len(stage.index.project_requests("corp-utils"))
+        print(f"# requests for corp-utils the public index got in that run: {asked}\n")
+        stage.show(
+            ["-m", "wheelnext_pip", "explain", "corp-utils", "--index-url", public],
+            wheelnext="1",
+            env=groups,
+        )
+
+
 SCENES: dict[str, Callable[[Stage], None]] = {
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
     "default-extras": scene_default_extras,
     "symlinks": scene_symlinks,
+    "index-groups": scene_index_groups,
 }
 
 
@@ -183,6 +220,7 @@ def build_index(root: Path) -> Path:
             ],
         ),
         make_wheel(dists, "qtgui", "6.0"),
+        make_wheel(dists, "corp-utils", "99.0"),  # the dependency-confusion upload
         make_wheel(dists, "webview", "2.0"),
     ]
     return write_simple_index(root / "www", wheels).parent

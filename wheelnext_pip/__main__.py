@@ -1,6 +1,7 @@
 """Command line: ``doctor``, and pip commands run with wheelnext-pip on.
 
 python -m wheelnext_pip doctor [--json]
+python -m wheelnext_pip explain PROJECT [pip options]
 python -m wheelnext_pip install ...      (also: download, wheel)
 wheelnext-pip install ...
 """
@@ -29,6 +30,21 @@ def run_pip(command: str, arguments: list[str]) -> int:
     return int(pip_main([command, *arguments]))
 
 
+def _explain(arguments: list[str]) -> int:
+    if not arguments or arguments[0].startswith("-"):
+        sys.stderr.write("usage: python -m wheelnext_pip explain PROJECT [pip install options]\n")
+        return 2
+    os.environ.setdefault("WHEELNEXT_PIP", "all")
+    from wheelnext_pip._activate import activate
+
+    activate()
+    import pip._internal.cli.base_command  # noqa: F401 - applies the command-layer hooks
+
+    from wheelnext_pip._pip import explain
+
+    return explain.explain(arguments[0], arguments[1:])
+
+
 def _doctor(arguments: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m wheelnext_pip doctor",
@@ -54,6 +70,7 @@ wheelnext-pip {__version__}: WheelNext features for the pip you already have.
 
 usage:
   python -m wheelnext_pip doctor [--json] [--isolated]
+  python -m wheelnext_pip explain PROJECT [pip install options ...]
   python -m wheelnext_pip install|download|wheel [pip options ...]
   python -m wheelnext_pip relink IN.whl -o OUTDIR | relink --check WHEEL ...
 
@@ -73,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = arguments[0], arguments[1:]
     if command == "doctor":
         return _doctor(rest)
+    if command == "explain":
+        return _explain(rest)
     if command in PIP_COMMANDS:
         return run_pip(command, rest)
     if command == "relink":

@@ -25,6 +25,41 @@ SECTIONS: dict[str, Callable[[Settings | None], Any]] = {}
 START_FILES = ("wheelnext_pip.pth", "wheelnext_pip.start")
 
 
+def _index_groups_section(settings: Settings | None) -> Any:
+    from wheelnext_pip.index_groups import GroupLayout, redact_url
+
+    if settings is None:
+        return {"active": False, "lines": ["settings could not be read"]}
+    layout = GroupLayout.create(
+        settings.index_groups,
+        settings.index_pins,
+        strategy=settings.index_strategy,
+        on_error=settings.index_on_error,
+    )
+    keys = ("index-groups", "index-strategy", "index-pins", "index-on-error")
+    sources = {key: settings.sources.get(key, "default") for key in keys}
+    if not layout.active:
+        text = ["inactive: only the 'default' group and no pins (pip's own version priority)"]
+    else:
+        text = [layout.describe(), f"on error: {layout.on_error}"]
+    text += [f"{key} from {source}" for key, source in sources.items() if source != "default"]
+    return {
+        "active": layout.active,
+        "strategy": layout.strategy,
+        "on_error": layout.on_error,
+        "groups": [
+            {"name": group.name, "urls": [redact_url(url) for url in group.urls]}
+            for group in layout.groups
+        ],
+        "pins": dict(layout.pins),
+        "sources": sources,
+        "lines": text,
+    }
+
+
+SECTIONS["index-groups"] = _index_groups_section
+
+
 def sitecustomize_dir() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sitecustomize")
 
@@ -237,7 +272,12 @@ def render(report: Report) -> str:
     for key, entry in settings["values"].items():
         lines.append(f"  {key} = {entry['value']!r}  [{entry['source']}]")
     for name in SECTIONS:
-        lines.append(f"{name}: {report.get(name)!r}")
+        section = report.get(name)
+        if isinstance(section, dict) and isinstance(section.get("lines"), list):
+            lines.append(f"{name}:")
+            lines.extend(f"  {line}" for line in section["lines"])
+        else:
+            lines.append(f"{name}: {section!r}")
     if report["problems"]:
         lines.append("problems:")
         lines.extend(f"  - {problem}" for problem in report["problems"])

@@ -29,6 +29,7 @@ __all__ = [
     "Settings",
     "canonicalize_name",
     "env_variable",
+    "normalize_index_url",
     "resolve_settings",
 ]
 
@@ -39,12 +40,33 @@ _NAME_RUN = re.compile(r"[-_.]+")
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NAMESPACE = re.compile(r"^[a-z0-9_]+$")
-_LABEL = re.compile(r"^[a-z0-9_.]{1,16}$")
+_LABEL = re.compile(r"^[a-z0-9_.]+$")  # PEP 825 v0.1.1 dropped the 16-character cap
 
 
 def canonicalize_name(name: str) -> str:
     """PEP 503 normalized project name."""
     return _NAME_RUN.sub("-", name).lower()
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_index_url(url: str) -> str:
+    """The identity of an index base URL: no credentials or fragment, lower-case scheme
+    and host, no default port, one trailing ``/``. The path keeps its case."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    path = parts.path.rstrip("/") + "/"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{netloc}{path}{query}"
 
 
 def env_variable(key: str) -> str:
@@ -189,7 +211,7 @@ def _variant_labels(text: str) -> Mapping[str, str]:
         if not _LABEL.match(label):
             raise ValueError(
                 f"{label!r} (for {project}) is not a variant label "
-                "(1-16 characters of a-z, 0-9, _ and .)"
+                "(a-z, 0-9, _ and . only)"
             )
     return labels
 
@@ -229,6 +251,10 @@ def _index_groups(text: str) -> tuple[IndexGroup, ...]:
             raise ValueError(f"group {name!r} is empty")
         if any(group.name == name for group in groups):
             raise ValueError(f"group {name!r} is defined twice")
+        for url in urls:
+            for group in groups:
+                if any(normalize_index_url(url) == normalize_index_url(u) for u in group.urls):
+                    raise ValueError(f"{url!r} is in both group {group.name!r} and {name!r}")
         groups.append(IndexGroup(name, urls))
     if not any(group.is_default for group in groups):
         groups.append(IndexGroup(DEFAULT_GROUP, ()))

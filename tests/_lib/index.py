@@ -332,6 +332,10 @@ class _Handler(BaseHTTPRequestHandler):
             response = _failure_response(failure)
         else:
             response = self._resolve(owner.root, path)
+            with owner._lock:
+                content_type = _longest_prefix(owner._content_types, path)
+            if content_type is not None and response.status == 200:
+                response = _Response(200, response.body, content_type, response.headers)
         owner._record(Request(self.command, path, 0 if response is None else response.status))
 
         if delay:
@@ -399,6 +403,7 @@ class IndexServer:
         self._failures: dict[str, int] = {}
         self._delays: dict[str, float] = {}
         self._drops: dict[str, bool] = {}
+        self._content_types: dict[str, str] = {}
         self._stopping = threading.Event()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -445,8 +450,14 @@ class IndexServer:
         with self._lock:
             self._drops[prefix] = True
 
+    def serve_content_type(self, prefix: str, content_type: str) -> None:
+        """Answer successful requests below ``prefix`` with this Content-Type."""
+        with self._lock:
+            self._content_types[prefix] = content_type
+
     def reset_faults(self) -> None:
         with self._lock:
+            self._content_types.clear()
             self._failures.clear()
             self._delays.clear()
             self._drops.clear()

@@ -178,3 +178,30 @@ def test_pip_errors_propagate_untouched() -> None:
     registry.apply_set(PatchSet("demo", (point("evaluate"),)))
     with pytest.raises(ValueError, match="pip says no to x"):
         sys.modules[MODULE].evaluate("x")
+
+
+def test_two_sets_may_wrap_the_same_function(fake_module: types.ModuleType) -> None:
+    """Features stack on a shared point; each sees the other's result; revert restores all."""
+
+    def exclaim(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return original(*args, **kwargs) + "!"
+
+    first = registry.apply_set(PatchSet("demo", (point("Finder.find", ("self", "name")),)))
+    second = registry.apply_set(
+        PatchSet("other", (PatchPoint("other", MODULE, "Finder.find", exclaim),))
+    )
+    assert first.active and second.active
+    assert Finder().find("x") == "FOUND X ANY!"
+    assert registry.original_of("demo", f"{MODULE}:Finder.find") is not None
+    assert registry.applied_keys() == [f"{MODULE}:Finder.find"] * 2
+
+
+def test_argument_helpers() -> None:
+    args, kwargs = (1, 2), {"c": 3}
+    assert registry.argument(args, kwargs, 1, "b") == 2
+    assert registry.argument(args, kwargs, 2, "c") == 3
+    assert registry.argument(args, kwargs, 3, "d", None) is None
+    with pytest.raises(TypeError):
+        registry.argument(args, kwargs, 3, "d")
+    assert registry.with_argument(args, kwargs, 0, "a", 9) == ((9, 2), {"c": 3})
+    assert registry.with_argument(args, kwargs, 2, "c", 9) == ((1, 2), {"c": 9})

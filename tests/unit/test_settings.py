@@ -104,6 +104,7 @@ def test_index_groups_parse_with_newlines_and_default_position() -> None:
         ("index-groups", "a = http://x:port/simple", "malformed port"),
         ("index-groups", "default = http://x/simple", "takes no URLs"),
         ("index-groups", "bad name = http://x/", "expected NAME = URL"),
+        ("index-groups", "a = http://x/s; b = HTTP://X:80/s/", "in both group 'a' and 'b'"),
         ("index-strategy", "newest", "expected one of: first-match, fallthrough"),
         ("index-on-error", "ignore", "expected one of: stop, next"),
         ("index-pins", "torch", "is not of the form project=group"),

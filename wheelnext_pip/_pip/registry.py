@@ -28,6 +28,29 @@ Hook = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
 ShapeCheck = Callable[[Any, Callable[..., Any]], Union[str, None]]
 
 STAMP = "__wheelnext_pip_point__"
+_MISSING: Any = object()
+
+
+def argument(
+    args: tuple[Any, ...], kwargs: dict[str, Any], position: int, name: str, default: Any = _MISSING
+) -> Any:
+    """The value pip passed for a parameter, by position or by keyword."""
+    if len(args) > position:
+        return args[position]
+    if name in kwargs:
+        return kwargs[name]
+    if default is _MISSING:
+        raise TypeError(f"pip passed no {name!r}")
+    return default
+
+
+def with_argument(
+    args: tuple[Any, ...], kwargs: dict[str, Any], position: int, name: str, value: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The call's arguments with one parameter replaced, where pip passed it."""
+    if len(args) > position:
+        return (*args[:position], value, *args[position + 1 :]), kwargs
+    return args, {**kwargs, name: value}
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,11 @@ class PatchPoint:
             module = module[len("pip._internal.") :]
         return f"{module}:{self.attribute}"
 
+    @property
+    def ident(self) -> str:
+        """Unique per set: two features may wrap the same pip function (their wrappers stack)."""
+        return f"{self.patch_set}/{self.key}"
+
 
 #: A patch set lists points; a tuple of points means "the first one that fits".
 Entry = Union[PatchPoint, tuple[PatchPoint, ...]]
@@ -62,6 +90,8 @@ class PatchSet:
     commands: frozenset[str] = frozenset()
     #: Protection features fail closed: if they cannot be applied, pip must stop.
     fail_closed: bool = False
+    #: ``needed(settings)``: whether the settings give the set anything to do (None: always).
+    needed: Callable[[Any], bool] | None = None
 
     def wanted_for(self, command: str) -> bool:
         return not self.commands or command in self.commands
@@ -134,12 +164,23 @@ def _make_wrapper(point: PatchPoint, original: Callable[..., Any]) -> Callable[.
             return original(*args, **kwargs)
         return hook(original, args, kwargs)
 
-    setattr(wrapper, STAMP, point.key)
+    setattr(wrapper, STAMP, point.ident)
     return wrapper
 
 
+def _carries_stamp(function: Any, ident: str) -> bool:
+    """Whether our wrapper for ``ident`` is anywhere in a chain of wrappers."""
+    for _ in range(16):  # wrapper chains are short; never loop on a cycle
+        if getattr(function, STAMP, None) == ident:
+            return True
+        function = getattr(function, "__wrapped__", None)
+        if function is None:
+            return False
+    return False
+
+
 def _apply(point: PatchPoint, target: _Target) -> None:
-    if getattr(target.function, STAMP, None) == point.key:
+    if _carries_stamp(target.function, point.ident):
         return  # already applied in this process
     wrapper = _make_wrapper(point, target.function)
     replacement: Any = wrapper
@@ -148,7 +189,7 @@ def _apply(point: PatchPoint, target: _Target) -> None:
     elif isinstance(target.raw, staticmethod):
         replacement = staticmethod(wrapper)
     setattr(target.owner, target.name, replacement)
-    _APPLIED[point.key] = _Applied(point, target.owner, target.name, target.raw)
+    _APPLIED[point.ident] = _Applied(point, target.owner, target.name, target.raw)
 
 
 def _revert(key: str) -> None:
@@ -204,7 +245,7 @@ def apply_set(patch_set: PatchSet) -> PatchSetStatus:
         try:
             for point, target in fitting:
                 _apply(point, target)
-                done.append(point.key)
+                done.append(point.ident)
         except Exception as exc:  # e.g. a read-only attribute in an unusual pip build
             for key in reversed(done):
                 _revert(key)
@@ -212,7 +253,7 @@ def apply_set(patch_set: PatchSet) -> PatchSetStatus:
             failed_key = fitting[len(done)][0].key
             status.reason = f"{failed_key}: applying failed: {type(exc).__name__}: {exc}"
             for point_status in status.points:
-                if point_status.key in done:
+                if f"{patch_set.name}/{point_status.key}" in done:
                     point_status.state = "reverted"
                 elif point_status.key == failed_key:
                     point_status.state = "failed"
@@ -234,8 +275,14 @@ def revert_all() -> None:
         _revert(key)
 
 
+def original_of(patch_set: str, key: str) -> Any:
+    """pip's function as it was before ``patch_set`` wrapped the point ``key`` (or None)."""
+    applied = _APPLIED.get(f"{patch_set}/{key}")
+    return None if applied is None else applied.raw
+
+
 def applied_keys() -> Sequence[str]:
-    return list(_APPLIED)
+    return [applied.point.key for applied in _APPLIED.values()]
 
 
 def hook_failed(patch_set: str, exc: BaseException) -> None:

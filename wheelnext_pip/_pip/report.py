@@ -10,11 +10,28 @@ from wheelnext_pip.extras import PLACEHOLDER
 
 #: canonical project name -> fields a feature decided for this run.
 _ANNOTATIONS: dict[str, dict[str, Any]] = {}
+#: file URL (no fragment) -> fields that belong to that file (where it was listed).
+_LINK_ANNOTATIONS: dict[str, dict[str, Any]] = {}
 
 
 def annotate(project: str, **fields: Any) -> None:
     """Record a decision for the report (``variant_label``, ``index_group``, ...)."""
     _ANNOTATIONS.setdefault(canonicalize_name(project), {}).update(fields)
+
+
+def annotate_link(url: str, **fields: Any) -> None:
+    """Record facts about one file (``index_group``, ``index_url``) for the report."""
+    _LINK_ANNOTATIONS.setdefault(url.split("#", 1)[0], {}).update(fields)
+
+
+def _link_fields(ireq: Any) -> dict[str, Any]:
+    for link in (getattr(ireq, "original_link", None), getattr(ireq, "link", None)):
+        url = getattr(link, "url", None)
+        if isinstance(url, str):
+            fields = _LINK_ANNOTATIONS.get(url.split("#", 1)[0])
+            if fields:
+                return fields
+    return {}
 
 
 def wheelnext_entry(project: str) -> dict[str, Any]:
@@ -43,7 +60,9 @@ def _install_req_to_dict(
                 requested.remove(PLACEHOLDER)
                 if not requested:
                     del result["requested_extras"]
-            result["wheelnext"] = wheelnext_entry(ireq.name)
+            entry = wheelnext_entry(ireq.name)
+            entry.update(_link_fields(ireq))
+            result["wheelnext"] = entry
     except Exception as exc:
         hook_failed("report", exc)
     return result

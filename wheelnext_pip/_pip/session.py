@@ -80,6 +80,8 @@ def start_command(command: str, argv: list[str]) -> str | None:
         patch_set = catalog.FEATURE_SETS[name]
         if not patch_set.wanted_for(command):
             continue
+        if patch_set.needed is not None and not patch_set.needed(settings):
+            continue  # configured to change nothing: pip stays stock
         status = apply_set(patch_set)
         if not status.active:
             if patch_set.fail_closed:

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Ranked index groups against stock pip: resolution time and HTTP requests, side by side.
+
+    python3 scripts/bench_index_groups.py [--rounds 5] [--pip VERSION] [--versions 5]
+
+Three local indexes (stdlib HTTP servers on 127.0.0.1) hold 30 projects: ``internal-01..10``
+on the first ("private"), ``mirror-01..10`` on the second, ``public-01..10`` on the third,
+each with ``--versions`` releases; ``app`` (on the private index) depends on all 30.
+
+- stock: ``WHEELNEXT_PIP`` unset, the three indexes as ``--index-url`` (third) and
+  ``--extra-index-url`` (first, second), as people configure private indexes today;
+- groups: ``WHEELNEXT_PIP=1`` with ``index-groups = private = ...; mirror = ...`` and the third
+  as pip's ``--index-url`` (``default``), strategy first-match.
+
+Each round runs ``pip install --dry-run --no-cache-dir app`` once per case (order alternating,
+after one warm-up each) and times the whole process. Requests are counted per case from the
+servers' logs: project pages (``/simple/<name>/``) and files (metadata and wheels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from scripts._benchlib import prepare_plugin_env, ratio_text, run_in_workdir  # noqa: E402
+from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
+from tests._lib.pipenv import PipEnv, pip_needs_python  # noqa: E402
+
+GROUPS = ("private", "mirror", "public")
+PER_GROUP = 10
+TIME_TARGET = 1.05
+
+
+def project_names(group: str) -> list[str]:
+    stem = {"private": "internal", "mirror": "mirror", "public": "public"}[group]
+    return [f"{stem}-{number:02d}" for number in range(1, PER_GROUP + 1)]
+
+
+def build_indexes(work: Path, versions: int) -> dict[str, Path]:
+    roots = {}
+    everything = [name for group in GROUPS for name in project_names(group)]
+    for group in GROUPS:
+        dists = work / "dists" / group
+        wheels = [
+            make_wheel(dists, name, f"1.{minor}")
+            for name in project_names(group)
+            for minor in range(versions)
+        ]
+        if group == "private":
+            wheels.append(make_wheel(dists, "app", "1.0", requires_dist=everything))
+        roots[group] = write_simple_index(work / "www" / group, wheels).parent
+    return roots
+
+
+def run_case(env: PipEnv, case: str, servers: dict[str, IndexServer]) -> float:
+    private, mirror, public = (servers[group].index_url for group in GROUPS)
+    args = ["install", "--dry-run", "--no-cache-dir", "-q", "app"]
+    settings: dict[str, str] = {}
+    if case == "stock":
+        args += ["--index-url", public, "--extra-index-url", private, "--extra-index-url", mirror]
+        wheelnext = None
+    else:
+        args += ["--index-url", public]
+        settings["WHEELNEXT_PIP_INDEX_GROUPS"] = f"private = {private}; mirror = {mirror}"
+        wheelnext = "1"
+    started = time.perf_counter()
+    result = env.pip(*args, wheelnext=wheelnext, env=settings)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{case}: pip failed:\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def count_requests(servers: dict[str, IndexServer]) -> tuple[int, int, int]:
+    """(project pages, files, private names asked of the other indexes)."""
+    private_names = set(project_names("private")) | {"app"}
+    pages = files = leaks = 0
+    for group, server in servers.items():
+        for path in server.requested_paths():
+            if path.startswith("/simple/"):
+                pages += 1
+                leaks += group != "private" and path.split("/")[2] in private_names
+            else:
+                files += 1
+    return pages, files, leaks
+
+
+def benchmark(work: Path, rounds: int, pip_version: str, versions: int) -> None:
+    env = prepare_plugin_env(work, pip_version)
+    roots = build_indexes(work, versions)
+    servers = {group: IndexServer(root).start() for group, root in roots.items()}
+    try:
+        counts = {}
+        for case in ("stock", "groups"):
+            for server in servers.values():
+                server.clear_requests()
+            run_case(env, case, servers)  # warm-up, and the request count
+            counts[case] = count_requests(servers)
+        times: dict[str, list[float]] = {"stock": [], "groups": []}
+        for round_number in range(rounds):
+            order = ("stock", "groups") if round_number % 2 == 0 else ("groups", "stock")
+            for case in order:
+                times[case].append(run_case(env, case, servers))
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    medians = {case: statistics.median(values) for case, values in times.items()}
+    print()
+    print(
+        f"30 projects + app over 3 indexes, {versions} versions each, pip {pip_version}, "
+        f"{rounds} rounds (pip install --dry-run --no-cache-dir app)"
+    )
+    print(f"{'case':<8} {'median s':>9} {'min s':>7} {'max s':>7} {'pages':>6} {'files':>6}")
+    for case in ("stock", "groups"):
+        values = times[case]
+        pages, files, _ = counts[case]
+        print(
+            f"{case:<8} {medians[case]:>9.3f} {min(values):>7.3f} {max(values):>7.3f} "
+            f"{pages:>6} {files:>6}"
+        )
+    ratio = medians["groups"] / medians["stock"]
+    print(
+        f"time groups/stock: {ratio_text(medians['groups'], medians['stock'])} "
+        f"(target <= {TIME_TARGET}x: {'PASS' if ratio <= TIME_TARGET else 'ABOVE'})"
+    )
+    print(
+        f"page requests groups/stock: {ratio_text(counts['groups'][0], counts['stock'][0])}; "
+        f"private names asked of the other indexes: stock {counts['stock'][2]}, "
+        f"groups {counts['groups'][2]}"
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
+    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
+    parser.add_argument("--versions", type=int, default=5, help="releases per project")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.versions < 1:
+        parser.error("--rounds and --versions must be at least 1")
+    needed = pip_needs_python(args.pip)
+    if sys.version_info[:2] < needed:
+        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_in_workdir(
+        "wheelnext-bench-index-groups-",
+        lambda work: benchmark(work, args.rounds, args.pip, args.versions),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

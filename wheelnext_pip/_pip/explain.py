@@ -1,0 +1,103 @@
+"""``python -m wheelnext_pip explain PROJECT [pip options]``: why pip would pick what it picks.
+
+Builds pip's own finder from the given options (as ``pip install`` would), asks it for the
+best candidate of PROJECT with every feature's hooks applied, and prints what the hooks
+recorded: the index groups in order and what each answered, the files seen, the decision.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import finder as finder_hooks
+from wheelnext_pip._pip import session
+from wheelnext_pip._settings import canonicalize_name
+from wheelnext_pip.index_groups import GroupLayout, redact_url
+
+_KIND = {"files": "has files", "absent": "absent", "error": "error"}
+
+
+def _describe_candidate(candidate: Any) -> str:
+    return f"{candidate.name} {candidate.version}  {candidate.link.filename}"
+
+
+def _group_lines(walk: Any, layout: GroupLayout, best: Any) -> list[str]:
+    lines = []
+    for group in layout.groups:
+        name = group.name
+        if name not in walk.order:
+            lines.append(f"  {name}: not consulted (index-pins takes {walk.project} elsewhere)")
+            continue
+        outcome = walk.outcomes.get(name)
+        if outcome is None:
+            lines.append(f"  {name}: not consulted (a higher group answered)")
+            continue
+        where = f" at {redact_url(outcome.url)}" if outcome.url else ""
+        lines.append(f"  {name}: {_KIND[outcome.kind]} ({outcome.detail}){where}")
+        for candidate in walk.by_group.get(name, []):
+            mark = "  <- chosen" if best is not None and candidate is best else ""
+            lines.append(f"      {_describe_candidate(candidate)}{mark}")
+    return lines
+
+
+def explain(project: str, pip_arguments: list[str]) -> int:
+    """Print the decision for PROJECT; exit status 0 when pip would find a candidate."""
+    from pip._internal.commands import create_command
+    from pip._internal.exceptions import InstallationError
+
+    command: Any = create_command("install")
+    error = session.start_command("install", ["install", *pip_arguments])
+    if error is not None:
+        sys.stderr.write(f"ERROR: {error}\n")
+        return 1
+    options, _ = command.parse_args(list(pip_arguments))
+    with command.main_context():
+        pip_session = command.get_default_session(options)
+        package_finder = command._build_package_finder(options=options, session=pip_session)
+        failure = None
+        result = None
+        try:
+            result = package_finder.find_best_candidate(project)
+        except InstallationError as exc:
+            failure = str(exc)
+    settings = _state.STATE.settings
+    print(f"explain {project}")
+    scope = package_finder.search_scope
+    print(f"  pip's locations: {', '.join(map(redact_url, scope.index_urls)) or 'none'}")
+    if scope.find_links:
+        print(f"  find-links: {', '.join(scope.find_links)}")
+    best = getattr(result, "best_candidate", None)
+    layout = None
+    if settings is not None and _state.STATE.is_live(finder_hooks.FEATURE):
+        layout = finder_hooks.layout_of(settings)
+    state = vars(package_finder).get("_wheelnext_index_groups")
+    walk = getattr(state, "walks", {}).get(canonicalize_name(project))
+    if layout is not None and walk is not None:
+        print(layout.describe())
+        for line in _group_lines(walk, layout, best):
+            print(line)
+        if walk.chosen is not None:
+            why = "the highest group that has files for it (first-match)"
+        elif layout.strategy == "fallthrough" and best is not None:
+            why = "the highest group with a candidate that satisfies the request (fallthrough)"
+        else:
+            why = None
+        if why and best is not None:
+            group = walk.origin.get(id(best), "default")
+            print(f"decision: group {group!r}, {why}")
+    else:
+        print("index groups: inactive (pip merges every location and takes the best version)")
+        if result is not None:
+            for candidate in getattr(result, "all_candidates", None) or result._candidates:
+                mark = "  <- chosen" if candidate is best else ""
+                print(f"      {_describe_candidate(candidate)}{mark}")
+    if failure is not None:
+        print(f"ERROR: {failure}")
+        return 1
+    if best is None:
+        print(f"no candidate of {project} fits this machine and these options")
+        return 1
+    print(f"winner: {best.name} {best.version} from {redact_url(best.link.url)}")
+    return 0

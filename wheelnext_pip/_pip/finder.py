@@ -1,0 +1,651 @@
+"""pip's package finder: ranked index groups (PEP 766 ideas).
+
+pip asks its finder for every file of a project (``find_all_candidates``), which fetches
+each location ``<index>/<project>/`` in turn (``process_project_url``). We walk the groups
+highest first: only the locations of the groups reached so far may be fetched, the others
+answer "nothing" without a request. After each group we classify what its locations
+answered (``_get_simple_response`` tells the status, ``parse_links`` the files listed) and
+let the policy in :mod:`wheelnext_pip.index_groups` choose, go on, or stop pip.
+
+``fallthrough`` also wraps ``find_best_candidate``: a group is used only when one of its
+candidates survives every filter for the requirement pip is resolving right now.
+
+This is a protection: an internal error here stops pip instead of quietly falling back to
+pip's "best version anywhere" (index-groups.md §4).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pip._internal.exceptions import InstallationError
+from pip._vendor.packaging.specifiers import SpecifierSet
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import report
+from wheelnext_pip._pip.registry import (
+    PatchPoint,
+    PatchSet,
+    argument,
+    original_of,
+    with_argument,
+)
+from wheelnext_pip._settings import DEFAULT_GROUP, Settings, canonicalize_name
+from wheelnext_pip.index_groups import (
+    GroupLayout,
+    GroupOutcome,
+    IndexGroupError,
+    PageOutcome,
+    chosen_line,
+    classify_page,
+    combine_outcomes,
+    fallthrough_line,
+    first_match_step,
+    is_distribution_file,
+    redact_url,
+    unsatisfied_line,
+)
+
+logger = logging.getLogger("wheelnext_pip")
+
+FEATURE = "index-groups"
+FINDER = "pip._internal.index.package_finder"
+FACTORY = "pip._internal.resolution.resolvelib.factory"
+COLLECTOR = "pip._internal.index.collector"
+#: pip's own level between DEBUG and INFO, shown by ``pip -v``.
+VERBOSE = 15
+_STATE_ATTRIBUTE = "_wheelnext_index_groups"
+_RETRIES_EXHAUSTED = re.compile(r"too many (\d{3}) error responses")
+
+
+@dataclass
+class _Page:
+    """One location of one project, as fetched (or not yet) in this run."""
+
+    project: str
+    group: str
+    base_url: str
+    status: int | None = None
+    failure: str | None = None
+    file_count: int = 0
+    #: The candidates pip made of the page; None until fetched.
+    candidates: list[Any] | None = None
+
+    def outcome(self) -> PageOutcome:
+        return classify_page(status=self.status, failure=self.failure, file_count=self.file_count)
+
+
+@dataclass
+class _Walk:
+    """The walk over the groups for one project."""
+
+    project: str
+    order: tuple[str, ...]
+    pinned: bool
+    #: How many groups of ``order`` may be fetched so far.
+    reached: int = 0
+    pages: dict[str, _Page] = field(default_factory=dict)
+    #: id(candidate) -> group, for candidates that came from a page.
+    origin: dict[int, str] = field(default_factory=dict)
+    by_group: dict[str, list[Any]] = field(default_factory=dict)
+    #: group -> whether its candidates may be used (it answered, or it is the last resort).
+    usable: dict[str, bool] = field(default_factory=dict)
+    outcomes: dict[str, GroupOutcome] = field(default_factory=dict)
+    #: first-match: the group chosen; the candidates it returned.
+    chosen: str | None = None
+    result: list[Any] | None = None
+    announced: set[str] = field(default_factory=set)
+
+    def usable_candidates(self, group: str) -> list[Any]:
+        return list(self.by_group.get(group, [])) if self.usable.get(group) else []
+
+    def allows(self, group: str) -> bool:
+        return group in self.order[: self.reached]
+
+    def absorb(self, candidates: list[Any]) -> None:
+        """Sort the candidates of one collection run by group; local files are ``default``'s."""
+        self.by_group = {}
+        for candidate in candidates:
+            group = self.origin.get(id(candidate), DEFAULT_GROUP)
+            self.by_group.setdefault(group, []).append(candidate)
+
+    def outcome_of(self, group: str) -> GroupOutcome:
+        pages = [
+            (page.base_url, page.outcome()) for page in self.pages.values() if page.group == group
+        ]
+        outcome = combine_outcomes(group, pages)
+        if outcome.kind == "absent" and group == DEFAULT_GROUP:
+            local = [c for c in self.by_group.get(group, []) if id(c) not in self.origin]
+            if local:  # --find-links directories and files
+                outcome = GroupOutcome(group, "files", f"{len(local)} local files")
+        return outcome
+
+
+@dataclass
+class _FinderState:
+    layout: GroupLayout
+    walks: dict[str, _Walk] = field(default_factory=dict)
+    best: dict[Any, Any] = field(default_factory=dict)
+    warned: set[tuple[str, str]] = field(default_factory=set)
+
+
+_CURRENT_PAGE: list[_Page] = []
+_SUMMARY_SAID: list[bool] = []
+
+
+def needed(settings: Settings) -> bool:
+    """Inert with only ``default`` and no pins: pip stays stock."""
+    return layout_of(settings).active
+
+
+_LAYOUTS: dict[int, GroupLayout] = {}
+
+
+def layout_of(settings: Settings) -> GroupLayout:
+    layout = _LAYOUTS.get(id(settings))
+    if layout is None:
+        layout = GroupLayout.create(
+            settings.index_groups,
+            settings.index_pins,
+            strategy=settings.index_strategy,
+            on_error=settings.index_on_error,
+        )
+        _LAYOUTS.clear()
+        _LAYOUTS[id(settings)] = layout
+    return layout
+
+
+def _active_layout() -> GroupLayout | None:
+    settings = _state.STATE.settings
+    if settings is None:
+        return None
+    layout = layout_of(settings)
+    return layout if layout.active else None
+
+
+def _stop(exc: BaseException) -> InstallationError:
+    """What pip raises instead: one ``ERROR:`` line and a non-zero exit, nothing installed."""
+    if isinstance(exc, IndexGroupError):
+        return InstallationError(f"wheelnext-pip: {exc}")
+    logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
+    return InstallationError(
+        f"wheelnext-pip: internal error in index-groups ({type(exc).__name__}: {exc}); "
+        "stopping rather than risk taking a project from the wrong index"
+    )
+
+
+def _finder_state(finder: Any, layout: GroupLayout) -> _FinderState:
+    state = vars(finder).get(_STATE_ATTRIBUTE)
+    if not isinstance(state, _FinderState) or state.layout is not layout:
+        state = _FinderState(layout)
+        setattr(finder, _STATE_ATTRIBUTE, state)
+    return state
+
+
+def _walk(finder: Any, state: _FinderState, project: str) -> _Walk:
+    key = canonicalize_name(project)
+    walk = state.walks.get(key)
+    if walk is None:
+        layout = state.layout
+        walk = _Walk(key, layout.order_for(key), layout.is_pinned(key))
+        scope = finder._link_collector.search_scope
+        locations = scope.get_index_urls_locations(project)
+        for base, location in zip(scope.index_urls, locations):
+            walk.pages[location] = _Page(key, layout.group_of(base), base)
+        state.walks[key] = walk
+        if not _SUMMARY_SAID:
+            _SUMMARY_SAID.append(True)
+            logger.info("wheelnext-pip: %s", layout.describe())
+    return walk
+
+
+def _collect(original: Callable[..., Any], finder: Any, project: str) -> list[Any]:
+    """pip's own collection, bypassing pip's per-project cache (we cache per group)."""
+    cache = vars(finder).get("_all_candidates")
+    if isinstance(cache, dict):  # pip >= 25.1
+        cache.pop(project, None)
+        return list(original(finder, project))
+    inner = getattr(original, "__wrapped__", original)  # lru_cache up to pip 25.0
+    return list(inner(finder, project))
+
+
+def _advance(original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk) -> bool:
+    """Fetch the next group of the walk and apply the policy; returns whether it has files."""
+    position = walk.reached
+    group = walk.order[position]
+    walk.reached += 1
+    walk.absorb(_collect(original, finder, walk.project))
+    outcome = walk.outcome_of(group)
+    walk.outcomes[group] = outcome
+    last = walk.reached == len(walk.order)
+    step = first_match_step(
+        walk.project, outcome, pinned=walk.pinned, last=last, on_error=state.layout.on_error
+    )
+    logger.log(
+        VERBOSE,
+        "wheelnext-pip: %s: index group %r: %s (%s)",
+        walk.project,
+        group,
+        {"files": "has files", "absent": "absent", "error": "error"}[outcome.kind],
+        outcome.detail,
+    )
+    if step.action == "stop":
+        raise IndexGroupError(step.message)
+    if step.message:
+        logger.warning("wheelnext-pip: %s", step.message)
+    walk.usable[group] = step.action == "choose" or (last and outcome.kind == "error")
+    return step.action == "choose"
+
+
+def _announce(walk: _Walk, group: str) -> None:
+    if group == DEFAULT_GROUP or group in walk.announced:
+        return
+    walk.announced.add(group)
+    page = next((p for p in walk.pages.values() if p.group == group and p.file_count), None)
+    url = page.base_url if page is not None else None
+    logger.info("wheelnext-pip: %s", chosen_line(walk.project, group, url))
+
+
+def _first_match(
+    original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk
+) -> list[Any]:
+    while walk.reached < len(walk.order):
+        if _advance(original, finder, state, walk):
+            group = walk.order[walk.reached - 1]
+            walk.chosen = group
+            _announce(walk, group)
+            return list(walk.by_group.get(group, []))
+    last = walk.order[-1]
+    return list(walk.by_group.get(last, [])) if walk.usable.get(last) else []
+
+
+# -- hooks -------------------------------------------------------------------------------
+
+
+def _collector_create(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Named groups' URLs join pip's index URLs, so pip fetches them with its own session,
+    auth, proxies and cache, and forwards them to the build-dependency child."""
+    try:
+        layout = _active_layout()
+        if layout is not None:
+            options = argument(args, kwargs, 2, "options")
+            present = [options.index_url, *(options.extra_index_urls or [])]
+            extra = layout.urls_to_add(present)
+            if extra:
+                options = copy.copy(options)
+                options.extra_index_urls = [*(options.extra_index_urls or []), *extra]
+                args, kwargs = with_argument(args, kwargs, 2, "options", options)
+    except Exception as exc:
+        raise _stop(exc) from None
+    return original(*args, **kwargs)
+
+
+def _find_all_candidates(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    layout = _active_layout()
+    if layout is None:
+        return original(*args, **kwargs)
+    finder = args[0]
+    project = argument(args, kwargs, 1, "project_name")
+    try:
+        locked = vars(finder).get("_locked_links")
+        if isinstance(locked, dict) and canonicalize_name(project) in locked:
+            return original(*args, **kwargs)  # pylock installs name their file (pip 26.2+)
+        state = _finder_state(finder, layout)
+        walk = _walk(finder, state, project)
+        if walk.result is None:
+            if layout.strategy == "fallthrough":
+                walk.result = _first_with_candidates(original, finder, state, walk)
+            else:
+                walk.result = _first_match(original, finder, state, walk)
+        return list(walk.result)
+    except InstallationError:
+        raise
+    except Exception as exc:
+        raise _stop(exc) from None
+
+
+def _first_with_candidates(
+    original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk
+) -> list[Any]:
+    """fallthrough without a requirement (``pip index versions``): the first group that
+    has any candidate."""
+    for group in walk.order:
+        if not walk.allows(group):
+            _advance(original, finder, state, walk)
+        if walk.usable.get(group) and walk.by_group.get(group):
+            _announce(walk, group)
+            return list(walk.by_group[group])
+    return []
+
+
+def _process_project_url(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    layout = _active_layout()
+    if layout is None:
+        return original(*args, **kwargs)
+    finder = args[0]
+    project_url = argument(args, kwargs, 1, "project_url")
+    link_evaluator = argument(args, kwargs, 2, "link_evaluator")
+    try:
+        state = _finder_state(finder, layout)
+        walk = _walk(finder, state, link_evaluator.project_name)
+        location = project_url.url
+        page = walk.pages.get(location)
+        if page is None:  # a --find-links page: not project specific, always default's
+            page = walk.pages[location] = _Page(walk.project, DEFAULT_GROUP, location)
+        if not walk.allows(page.group):
+            return []  # a higher group serves this project: no request at all
+        if page.candidates is not None:
+            return list(page.candidates)
+    except Exception as exc:
+        raise _stop(exc) from None
+    _CURRENT_PAGE.append(page)
+    try:
+        candidates = original(*args, **kwargs)
+    finally:
+        _CURRENT_PAGE.pop()
+    try:
+        page.candidates = list(candidates)
+        base = redact_url(page.base_url)
+        for candidate in page.candidates:
+            walk.origin[id(candidate)] = page.group
+            report.annotate_link(candidate.link.url, index_group=page.group, index_url=base)
+    except Exception as exc:
+        raise _stop(exc) from None
+    return candidates
+
+
+def _failure_name(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "_NotAPIContent":
+        return f"unsupported Content-Type {getattr(exc, 'content_type', '?')!s}"
+    match = _RETRIES_EXHAUSTED.search(str(exc))
+    if match:
+        return f"HTTP {match.group(1)}, retries exhausted"
+    return name
+
+
+def _get_simple_response(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    try:
+        response = original(*args, **kwargs)
+    except BaseException as exc:
+        if page is not None:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            page.status = status if isinstance(status, int) else None
+            page.failure = None if page.status is not None else _failure_name(exc)
+        raise
+    if page is not None:
+        status = getattr(response, "status_code", None)
+        page.status = status if isinstance(status, int) else 200
+    return response
+
+
+def _parse_links(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    if page is None:
+        return original(*args, **kwargs)
+    links = list(original(*args, **kwargs))
+    try:
+        page.file_count = sum(
+            1 for link in links if is_distribution_file(link.filename, page.project)
+        )
+    except Exception as exc:
+        raise _stop(exc) from None
+    return links
+
+
+def _applicable(result: Any) -> list[Any]:
+    applicable = getattr(result, "applicable_candidates", None)  # pip >= 24.x dataclass
+    if applicable is None:
+        applicable = list(result.iter_applicable())
+    return list(applicable)
+
+
+def _is_pinned(specifier: Any) -> bool:
+    """``==`` (without ``.*``) or ``===``: pip then accepts yanked files (PEP 592)."""
+    for spec in specifier or ():
+        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
+            return True
+    return False
+
+
+def _viable(result: Any, specifier: Any) -> bool:
+    """Whether pip's resolver would take a candidate of this result (yanked rules included)."""
+    applicable = _applicable(result)
+    if any(not candidate.link.is_yanked for candidate in applicable):
+        return True
+    return bool(applicable) and _is_pinned(specifier)
+
+
+def _requirement_text(project: str, specifier: Any) -> str:
+    text = str(specifier or "")
+    return f"{project}{text}" if text else project
+
+
+def _find_best_candidate(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    layout = _active_layout()
+    if layout is None:
+        return original(*args, **kwargs)
+    finder = args[0]
+    project = argument(args, kwargs, 1, "project_name")
+    specifier = argument(args, kwargs, 2, "specifier", None)
+    hashes = argument(args, kwargs, 3, "hashes", None)
+    if layout.strategy != "fallthrough":
+        result = original(*args, **kwargs)
+        try:
+            _explain_first_match_miss(finder, layout, project, specifier, result)
+        except Exception as exc:
+            raise _stop(exc) from None
+        return result
+    try:
+        locked = vars(finder).get("_locked_links")
+        if isinstance(locked, dict) and canonicalize_name(project) in locked:
+            return original(*args, **kwargs)
+        state = _finder_state(finder, layout)
+        walk = _walk(finder, state, project)
+        key = (walk.project, str(specifier or ""), hashes, walk.reached)
+        if key in state.best:
+            return state.best[key]
+        fetch = original_of(FEATURE, "index.package_finder:PackageFinder.find_all_candidates")
+        evaluator = finder.make_candidate_evaluator(
+            project_name=project, specifier=specifier, hashes=hashes
+        )
+        passed: list[str] = []
+        result = None
+        for position, group in enumerate(walk.order):
+            if not walk.allows(group):
+                _advance(fetch, finder, state, walk)
+            result = evaluator.compute_best_candidate(walk.usable_candidates(group))
+            if _viable(result, specifier):
+                if passed:
+                    requirement = _requirement_text(project, specifier)
+                    line = fallthrough_line(walk.project, requirement, passed, group)
+                    logger.info("wheelnext-pip: %s", line)
+                _announce(walk, group)
+                lower = [
+                    c
+                    for g in walk.order[position + 1 : walk.reached]
+                    for c in walk.usable_candidates(g)
+                ]
+                if lower:
+                    result = _with_fallbacks(result, evaluator.compute_best_candidate(lower))
+                break
+            if walk.usable_candidates(group):
+                passed.append(group)
+        else:
+            everything = [c for group in walk.order for c in walk.usable_candidates(group)]
+            result = evaluator.compute_best_candidate(everything)
+        state.best[(walk.project, str(specifier or ""), hashes, walk.reached)] = result
+        return result
+    except InstallationError:
+        raise
+    except Exception as exc:
+        raise _stop(exc) from None
+
+
+def _with_fallbacks(result: Any, lower: Any) -> Any:
+    """The chosen group's result, with candidates of lower groups already consulted for this
+    project ranked after all of its own: when pip backtracks (for example for a requirement
+    with extras, whose candidates are not asked again with the narrower specifier) it can
+    still reach them, yet never prefers them."""
+    applicable = _applicable(lower) + _applicable(result)  # pip tries the last one first
+    everything = list(_all(lower)) + [c for c in _all(result) if c not in set(_all(lower))]
+    return type(result)(everything, applicable, result.best_candidate)
+
+
+def _all(result: Any) -> list[Any]:
+    found = getattr(result, "all_candidates", None)
+    if found is None:
+        found = result._candidates  # pip < 24: only the private name
+    return list(found)
+
+
+def _explain_first_match_miss(
+    finder: Any, layout: GroupLayout, project: str, specifier: Any, result: Any
+) -> None:
+    """first-match chose a group whose files all fail the requirement: name the group, since
+    pip's "no matching distribution" cannot know why lower groups were not asked."""
+    if _viable(result, specifier):
+        return
+    state = _finder_state(finder, layout)
+    walk = state.walks.get(canonicalize_name(project))
+    if walk is None or walk.chosen is None or walk.pinned:
+        return
+    lower = list(walk.order[walk.order.index(walk.chosen) + 1 :])
+    warning = (walk.project, str(specifier or ""))
+    if lower and warning not in state.warned:
+        state.warned.add(warning)
+        logger.warning(
+            "wheelnext-pip: %s",
+            unsatisfied_line(
+                walk.project, _requirement_text(project, specifier), walk.chosen, lower
+            ),
+        )
+
+
+def _find_candidates(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """fallthrough: let a narrowed requirement reach lower groups even where pip skips the
+    finder.
+
+    Once ``foo[extra]`` is pinned, pip answers the base ``foo`` from that pin alone; a later
+    ``foo>=2`` then only conflicts, and the backtracked ``foo[extra]`` is asked again without
+    the narrower specifier. Asking the finder for ``foo>=2`` here lets the walk consult the
+    next group, whose candidates then rank after the higher group's in every later answer.
+    """
+    layout = _active_layout()
+    if layout is None or layout.strategy != "fallthrough":
+        return original(*args, **kwargs)
+    try:
+        factory = args[0]
+        identifier = argument(args, kwargs, 1, "identifier")
+        requirements = argument(args, kwargs, 2, "requirements")
+        pinned_elsewhere = False
+        specifier = SpecifierSet()
+        for requirement in requirements[identifier]:
+            candidate, ireq = requirement.get_candidate_lookup()
+            if candidate is not None:
+                pinned_elsewhere = True
+            elif ireq is not None and ireq.req is not None:
+                specifier &= ireq.req.specifier
+        if pinned_elsewhere and str(specifier):
+            factory._finder.find_best_candidate(identifier.split("[", 1)[0], specifier, None)
+    except InstallationError:
+        raise
+    except Exception as exc:
+        raise _stop(exc) from None
+    return original(*args, **kwargs)
+
+
+def _venv_build_environment_init(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip 26.2+'s venv isolation installs build dependencies with a fresh interpreter that
+    has no wheelnext-pip: index groups would not reach them, so stop (fail closed)."""
+    layout = _active_layout()
+    installer = argument(args, kwargs, 1, "installer", None)
+    if layout is not None and type(installer).__name__ != "InprocessBuildEnvironmentInstaller":
+        raise InstallationError(
+            "wheelnext-pip: index groups cannot reach build dependencies installed under "
+            "--use-feature=venv-isolation (that child runs without wheelnext-pip); add "
+            "--use-feature=inprocess-build-deps, or drop venv-isolation"
+        )
+    return original(*args, **kwargs)
+
+
+INDEX_GROUPS = PatchSet(
+    FEATURE,
+    (
+        PatchPoint(
+            FEATURE,
+            COLLECTOR,
+            "LinkCollector.create",
+            _collector_create,
+            params=("cls", "session", "options"),
+        ),
+        PatchPoint(
+            FEATURE,
+            COLLECTOR,
+            "_get_simple_response",
+            _get_simple_response,
+            params=("url", "session"),
+        ),
+        PatchPoint(FEATURE, FINDER, "parse_links", _parse_links, params=("page",)),
+        PatchPoint(
+            FEATURE,
+            FINDER,
+            "PackageFinder.process_project_url",
+            _process_project_url,
+            params=("self", "project_url", "link_evaluator"),
+        ),
+        PatchPoint(
+            FEATURE,
+            FINDER,
+            "PackageFinder.find_all_candidates",
+            _find_all_candidates,
+            params=("self", "project_name"),
+        ),
+        PatchPoint(
+            FEATURE,
+            FINDER,
+            "PackageFinder.find_best_candidate",
+            _find_best_candidate,
+            params=("self", "project_name", "specifier", "hashes"),
+        ),
+        PatchPoint(
+            FEATURE,
+            FACTORY,
+            "Factory.find_candidates",
+            _find_candidates,
+            params=("self", "identifier", "requirements", "incompatibilities", "constraint"),
+        ),
+        PatchPoint(
+            FEATURE,
+            "pip._internal.build_env.venv",
+            "VenvBuildEnvironment.__init__",
+            _venv_build_environment_init,
+            params=("self", "installer"),
+            required=False,
+        ),
+    ),
+    commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
+    fail_closed=True,
+    needed=needed,
+)
