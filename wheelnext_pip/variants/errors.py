@@ -1,0 +1,21 @@
+"""The one error type of the wheel-variants area."""
+
+from __future__ import annotations
+
+from wheelnext_pip.errors import WheelnextPipError
+
+__all__ = ["VariantError"]
+
+
+class VariantError(WheelnextPipError, ValueError):
+    """Variant metadata, a variant filename or a variant setting cannot be used.
+
+    ``str()`` is one line: ``{source}: {problem}``, where ``source`` names the file, URL or
+    setting at fault (omitted when there is none).
+    """
+
+    def __init__(self, problem: str, source: str | None = None) -> None:
+        # Untrusted text may reach the message: keep it on one line.
+        self.problem = " ".join(problem.split())
+        self.source = source
+        super().__init__(f"{source}: {self.problem}" if source else self.problem)
