@@ -66,7 +66,7 @@ class Stage:
         ``display`` replaces the words shown (e.g. a short path for a temporary one).
         """
         shown = [
-            f"{key}={value}"
+            f"{key}={shlex.quote(value)}"
             for key, value in {
                 **({"WHEELNEXT_PIP": wheelnext} if wheelnext is not None else {}),
                 **(env or {}),

@@ -139,7 +139,12 @@ def _patch_sets(requested: frozenset[str]) -> tuple[list[Report], list[Report]]:
                     "active": status.active,
                     "reason": status.reason,
                     "points": [
-                        {"key": point.key, "state": point.state, "reason": point.reason}
+                        {
+                            "key": point.key,
+                            "state": point.state,
+                            "reason": point.reason,
+                            "required": point.required,
+                        }
                         for point in status.points
                     ],
                 }

@@ -83,7 +83,8 @@ def test_doctor_json_lists_every_patch_as_applied(plugin_env: PipEnv) -> None:
     }
     points = [point for entry in report["patch_sets"] for point in entry["points"]]
     assert points, report
-    assert {point["state"] for point in points} == {"applied"}
+    for point in points:  # optional points may be absent from (or not needed by) this pip
+        assert point["state"] == "applied" or not point["required"], point
     assert all(entry["active"] for entry in report["patch_sets"])
     assert set(report["settings"]["values"]) >= {"index-groups", "symlink-fallback"}
 

@@ -89,14 +89,6 @@ def extras_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServ
         yield server
 
 
-def xfail_on_pip_23_2(env: PipEnv) -> None:
-    if env.pip_version.startswith("23.2"):
-        pytest.xfail(
-            "pip 23.2 cannot backtrack a requirement with extras against a specifier on the "
-            "same project (stock pip fails likewise with explicit extras; fixed in pip 23.3)"
-        )
-
-
 def resolve(env: PipEnv, index: IndexServer, *args: str, wheelnext: str | None = "1"):
     result = env.pip(
         "install",
@@ -131,6 +123,8 @@ def resolve(env: PipEnv, index: IndexServer, *args: str, wheelnext: str | None =
         (["needsempty"], {"needsempty", "pkg"}),  # 3 via metadata
         (["p1[]"], {"p1", "p2", "dep-r"}),  # 10
         (["bt", "blocker"], {"bt", "blocker"}),  # 11 (backtracks to bt 1.0)
+        (["blocker", "bt"], {"bt", "blocker"}),  # 11
+        (["bt[rec]", "blocker"], {"bt", "blocker"}),  # 11 (blocker's bt<2 is bare)
         (["mk"], {"mk"}),  # 12
         (["other"], {"other"}),  # 13
         (["--no-deps", "pkg"], {"pkg"}),  # 16
@@ -139,8 +133,6 @@ def resolve(env: PipEnv, index: IndexServer, *args: str, wheelnext: str | None =
 def test_checklist_resolutions(
     plugin_env: PipEnv, extras_index: IndexServer, args: list[str], expected: set[str]
 ) -> None:
-    if "blocker" in args:
-        xfail_on_pip_23_2(plugin_env)
     names, _, _ = resolve(plugin_env, extras_index, *args)
     assert names == expected
 
@@ -184,10 +176,30 @@ def test_backtracking_takes_the_defaults_of_the_chosen_version(
     plugin_env: PipEnv, extras_index: IndexServer
 ) -> None:
     """11: bt 2.0 has defaults, bt 1.0 none; the blocker forces 1.0."""
-    xfail_on_pip_23_2(plugin_env)
     _, report, _ = resolve(plugin_env, extras_index, "bt", "blocker")
     versions = {i["metadata"]["name"]: i["metadata"]["version"] for i in report["install"]}
     assert versions["bt"] == "1.0"
+
+
+def test_base_requirement_points_only_where_pip_lacks_them(plugin_env: PipEnv) -> None:
+    """11: pip <= 23.2 does not give resolvelib the base of an extras requirement with a
+    specifier (23.3+ does); two optional points add it there and say why they are skipped
+    elsewhere."""
+    result = plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (entry,) = [e for e in json.loads(result.stdout)["patch_sets"] if e["name"] == "default-extras"]
+    assert entry["active"], entry
+    points = {point["key"]: point for point in entry["points"]}
+    release = tuple(int(part) for part in plugin_env.pip_version.split(".")[:2])
+    for key in (
+        "resolution.resolvelib.provider:PipProvider.get_dependencies",
+        "resolution.resolvelib.factory:Factory.collect_root_requirements",
+    ):
+        if release < (23, 3):
+            assert points[key]["state"] == "applied", points[key]
+        else:
+            assert points[key]["state"] == "skipped", points[key]
+            assert points[key]["reason"].startswith("not needed"), points[key]
 
 
 def test_direct_url_requirements(plugin_env: PipEnv, extras_index: IndexServer) -> None:

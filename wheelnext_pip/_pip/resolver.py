@@ -7,12 +7,18 @@ extras. When such a node lists its dependencies, the placeholder becomes the can
 own ``Default-Extra`` values (per candidate, so per version and after backtracking).
 ``pkg[]`` survives pip's parse/str round trips through a mark kept beside pip's vendored
 ``Requirement`` objects (pip 26.3's have ``__slots__``, so nothing can be stored on them).
+
+pip 23.3 also gives resolvelib the base (no extras) of an extras requirement that has a
+version specifier, so that a conflict on that specifier backtracks the right candidates.
+pip <= 23.2 does not; on those pips two optional points add that base requirement beside
+each requirement we gave the placeholder (``_with_bases``).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import sys
 from typing import Any, Callable
 
 from wheelnext_pip import _state
@@ -26,6 +32,7 @@ FEATURE = "default-extras"
 REQUIREMENTS = "pip._vendor.packaging.requirements"
 FACTORY = "pip._internal.resolution.resolvelib.factory"
 CANDIDATES = "pip._internal.resolution.resolvelib.candidates"
+PROVIDER = "pip._internal.resolution.resolvelib.provider"
 
 #: id(requirement) -> requirement, for vendored Requirements parsed from ``name[]``. The
 #: strong reference keeps the id from being reused; parsing is cached, so this stays small.
@@ -85,6 +92,68 @@ def _make_requirements_from_install_req(
     except Exception as exc:
         hook_failed(FEATURE, exc)
     return original(factory, ireq, *rest, **kwargs)
+
+
+def _base_of(requirement: Any) -> Any:
+    """The no-extras requirement that pip 23.3+ would yield beside ``requirement``, or None.
+
+    Only for a requirement we gave the placeholder (its only extra) and that has a version
+    specifier: like 23.3's ``SpecifierWithoutExtrasRequirement``, it carries the specifier
+    on the base project, so a conflict there names the candidate that pinned the base.
+    """
+    ireq = getattr(requirement, "_ireq", None)
+    if type(requirement).__name__ != "SpecifierRequirement" or ireq is None:
+        return None
+    if ireq.link is not None or ireq.req is None or not ireq.req.specifier:
+        return None
+    if set(ireq.extras) != {PLACEHOLDER}:
+        return None
+    base = copy.copy(ireq)
+    base.extras = set()
+    return type(requirement)(base)
+
+
+def _with_bases(requirements: Any) -> list[Any]:
+    """``requirements``, each placeholder one preceded by its base (pip <= 23.2)."""
+    result = []
+    for requirement in requirements:
+        base = _base_of(requirement)
+        if base is not None:
+            result.append(base)
+        result.append(requirement)
+    return result
+
+
+def _get_dependencies(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    dependencies = list(original(*args, **kwargs))
+    try:
+        return _with_bases(dependencies)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        return dependencies
+
+
+def _collect_root_requirements(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    collected = original(*args, **kwargs)
+    try:
+        collected.requirements[:] = _with_bases(collected.requirements)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return collected
+
+
+def _pip_yields_no_bases(owner: Any, function: Callable[..., Any]) -> str | None:
+    """Shape check: only pips without 23.3's ``_make_requirements_from_install_req``."""
+    factory = getattr(sys.modules.get(FACTORY), "Factory", None)  # imported by the provider
+    if factory is None:
+        return f"{FACTORY} has no Factory"
+    if hasattr(factory, "_make_requirements_from_install_req"):
+        return "not needed: this pip adds the base of an extras requirement itself"
+    return None
 
 
 def _defaults_of(candidate: Any) -> tuple[list[str], list[str]]:
@@ -174,6 +243,25 @@ DEFAULT_EXTRAS = PatchSet(
                 _make_requirements_from_install_req,
                 params=("self", "ireq", "requested_extras"),
             ),
+        ),
+        # pip <= 23.2 only (see _base_of).
+        PatchPoint(
+            FEATURE,
+            PROVIDER,
+            "PipProvider.get_dependencies",
+            _get_dependencies,
+            params=("self", "candidate"),
+            required=False,
+            check=_pip_yields_no_bases,
+        ),
+        PatchPoint(
+            FEATURE,
+            FACTORY,
+            "Factory.collect_root_requirements",
+            _collect_root_requirements,
+            params=("self", "root_ireqs"),
+            required=False,
+            check=_pip_yields_no_bases,
         ),
         PatchPoint(
             FEATURE,
