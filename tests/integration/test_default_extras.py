@@ -47,6 +47,7 @@ def extras_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServ
         ),
         *(wheel(name) for name in ("dep-r", "dep-a", "dep-add", "blocked-dep")),
         wheel("needs", requires=["pkg"]),
+        wheel("wantspkg2", requires=["pkg>=2"]),
         wheel("needsempty", requires=["pkg[]"]),
         wheel("top", requires=["mid"]),
         wheel("mid", requires=["pkg"]),
@@ -306,3 +307,18 @@ def test_legacy_resolver_warns(plugin_env: PipEnv, extras_index: IndexServer) ->
     if result.returncode == 2:  # pip's own usage error: the option is gone
         pytest.skip("this pip has no legacy resolver")
     assert "not applied by pip's legacy resolver" in result.stderr
+
+
+def test_conflict_messages_never_show_the_placeholder(
+    plugin_env: PipEnv, extras_index: IndexServer
+) -> None:
+    """18: pip's resolution-conflict report names ``pkg``, as stock pip would."""
+    result = plugin_env.pip(
+        "install", "--dry-run", "--index-url", extras_index.index_url, "pkg", "wantspkg2",
+        wheelnext="1",
+    )  # fmt: skip
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "wantspkg2" in output and "pkg" in output
+    assert "x-pep771-default" not in output
+    assert "pkg[]" not in output

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
 from wheelnext_pip.extras import PLACEHOLDER, expand_extras, has_empty_brackets
 
 logger = logging.getLogger("wheelnext_pip")
@@ -89,6 +89,7 @@ def _make_requirements_from_install_req(
             # A copy: pip's own ireq (and so its messages and report) stays untouched.
             ireq = copy.copy(ireq)
             ireq.extras = {PLACEHOLDER}
+            _scrub_candidate_logs()
     except Exception as exc:
         hook_failed(FEATURE, exc)
     return original(factory, ireq, *rest, **kwargs)
@@ -205,19 +206,94 @@ def _base_only(candidate: Any) -> Any:
     yield candidate.base._factory.make_requirement_from_candidate(candidate.base)
 
 
+def scrub_placeholder(text: str) -> str:
+    """``pkg[x-pep771-default]`` -> ``pkg``; ``pkg[a,x-pep771-default]`` -> ``pkg[a]``."""
+    if PLACEHOLDER not in text:
+        return text
+    text = text.replace(f",{PLACEHOLDER}", "").replace(f"{PLACEHOLDER},", "")
+    return text.replace(f"[{PLACEHOLDER}]", "")
+
+
+class _PlaceholderScrubber(logging.Filter):
+    """Keeps the placeholder out of pip's resolution-conflict messages, which name
+    candidates through attributes no narrower hook reaches."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+            if PLACEHOLDER in message:
+                record.msg, record.args = scrub_placeholder(message), ()
+        except Exception as exc:
+            hook_failed(FEATURE, exc)
+        return True
+
+
+_SCRUBBER = _PlaceholderScrubber()
+#: pip's loggers that name resolver candidates ("pip is looking at multiple versions of ...",
+#: "Cannot install ..."): the only places the placeholder could surface.
+_CANDIDATE_LOGGERS = (FACTORY, "pip._internal.resolution.resolvelib.reporter")
+
+
+def _scrub_candidate_logs() -> None:
+    """Called once the placeholder is in use (the filter is idempotent per logger)."""
+    for name in _CANDIDATE_LOGGERS:
+        logging.getLogger(name).addFilter(_SCRUBBER)
+
+
+def _get_installation_error(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    _scrub_candidate_logs()
+    error = original(*args, **kwargs)
+    try:
+        if any(isinstance(arg, str) and PLACEHOLDER in arg for arg in error.args):
+            error.args = tuple(
+                scrub_placeholder(arg) if isinstance(arg, str) else arg for arg in error.args
+            )
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return error
+
+
+def _set_requirement_extras(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip 23.3+ drops extras by writing ``pkg[]``: that is pip's "no extras", never the
+    user's opt-out, so it must not carry our ``pkg[]`` mark (nor show as ``pkg[]``)."""
+    requirement = original(*args, **kwargs)
+    try:
+        if not argument(args, kwargs, 1, "new_extras"):
+            _EMPTY_BRACKETS.pop(id(requirement), None)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return requirement
+
+
 def _extras_candidate_str(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     text = original(*args, **kwargs)
-    if isinstance(text, str) and PLACEHOLDER in text:
-        text = text.replace(f",{PLACEHOLDER}", "").replace(f"{PLACEHOLDER},", "")
-        text = text.replace(f"[{PLACEHOLDER}]", "")
-    return text
+    return scrub_placeholder(text) if isinstance(text, str) else text
 
 
 DEFAULT_EXTRAS = PatchSet(
     FEATURE,
     (
+        PatchPoint(
+            FEATURE,
+            FACTORY,
+            "Factory.get_installation_error",
+            _get_installation_error,
+            params=("self", "e", "constraints"),
+        ),
+        PatchPoint(
+            FEATURE,
+            "pip._internal.req.constructors",
+            "_set_requirement_extras",
+            _set_requirement_extras,
+            params=("req", "new_extras"),
+            required=False,  # pip >= 23.3
+        ),
         PatchPoint(
             FEATURE,
             REQUIREMENTS,
