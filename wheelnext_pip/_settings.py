@@ -210,8 +210,7 @@ def _variant_labels(text: str) -> Mapping[str, str]:
     for project, label in labels.items():
         if not _LABEL.match(label):
             raise ValueError(
-                f"{label!r} (for {project}) is not a variant label "
-                "(a-z, 0-9, _ and . only)"
+                f"{label!r} (for {project}) is not a variant label (a-z, 0-9, _ and . only)"
             )
     return labels
 
