@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests._lib import pipenv  # noqa: E402
-from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.builders import make_sdist, make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 
 
@@ -194,12 +194,146 @@ def scene_index_groups(stage: Stage) -> None:
         )
 
 
+def build_isolation_dists(dists: Path) -> list[Path]:
+    """A framework (a stand-in for torch) and extensions that compile against it."""
+    payload = os.urandom(20 * 1000 * 1000)  # 20 MB, incompressible: a download you notice
+    framework = [
+        make_wheel(
+            dists,
+            "fakefw",
+            version,
+            requires_dist=["fakefw-core>=1"],
+            files={"fakefw/__init__.py": "import fakefw_core\n", "fakefw/libfw.so": payload},
+        )
+        for version in ("2.4.0", "2.5.0")
+    ]
+    return [
+        *framework,
+        make_wheel(dists, "fakefw-core", "1.0"),
+        # An extension built against the framework's ABI: it wants exactly 2.4.0.
+        make_sdist(
+            dists,
+            "fw-ext",
+            "1.0",
+            build_requires=["fakefw==2.4.0"],
+            import_build_requires=["fakefw"],
+        ),
+        # An extension whose build also needs a tool the environment does not have.
+        make_sdist(
+            dists,
+            "fw-ext-cy",
+            "1.0",
+            build_requires=["fakefw==2.4.0", "fakecython>=3"],
+            import_build_requires=["fakefw"],
+        ),
+    ]
+
+
+def scene_build_isolation(stage: Stage) -> None:
+    """Build a framework extension against the framework you have (the PyTorch case)."""
+    index_url = ["--index-url", stage.index.index_url]
+    install = ["-m", "pip", "install", *index_url]
+    uninstall = ["-m", "pip", "uninstall", "-y", "-q", "fw-ext"]
+
+    def framework_bytes() -> str:
+        sent = 0
+        for request in stage.index.requests:
+            if request.path.startswith("/files/fakefw-2"):
+                sent += (stage.index.root / request.path.lstrip("/")).stat().st_size
+        stage.index.clear_requests()
+        return f"# the index sent {sent / 1e6:.1f} MB of fakefw for this build\n"
+
+    print("# the framework is installed; fw-ext compiles against fakefw==2.4.0")
+    stage.show([*install, "-q", "fakefw==2.4.0"])
+    stage.index.clear_requests()
+    print("# stock pip downloads the framework again into an isolated build environment")
+    stage.show([*install, "fw-ext"])
+    print(framework_bytes())
+    stage.show(uninstall)
+    print("# your consent: take fakefw from this environment when its version fits")
+    passthrough = {"WHEELNEXT_PIP_BUILD_ISOLATION_PASSTHROUGH": "fakefw"}
+    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough)
+    print(framework_bytes())
+    stage.show(uninstall)
+    print("# a version that does not fit is installed isolated as usual, with a line saying why")
+    stage.show([*install, "-q", "fakefw==2.5.0"])
+    stage.index.clear_requests()
+    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough)
+    print(framework_bytes())
+    stage.show(uninstall)
+    stage.show([*install, "-q", "fakefw==2.4.0"])
+    print("# or build that one project without isolation, in this environment (uv's setting)")
+    no_isolation = {"WHEELNEXT_PIP_NO_BUILD_ISOLATION_PACKAGE": "fw-ext,fw-ext-cy"}
+    stage.show([*install, "fw-ext"], wheelnext="1", env=no_isolation)
+    print("# missing build requirements: one line, not a backend traceback")
+    stage.show([*install, "fw-ext-cy"], wheelnext="1", env=no_isolation)
+    stage.index.clear_requests()
+
+
+def variant_dists(dists: Path) -> list[Path]:
+    """gpukit 1.0: CUDA 12 and 13 builds, x86-64-v3 and baseline CPU builds, null, ordinary."""
+    schema = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+    providers = {
+        "nvidia": {
+            "requires": ["nvidia-variant-provider>=0.0.1,<1"],
+            "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+        },
+        "x86_64": {"requires": ["x86-64-variant-provider>=0.2.1,<1"]},
+    }
+    labels = {
+        "cu13": {"nvidia": {"cuda_version_lower_bound": ["13.0"]}},
+        "cu12": {"nvidia": {"cuda_version_lower_bound": ["12.0"]}},
+        "x8664v3": {"x86_64": {"level": ["v3"]}},
+        "null": {},
+    }
+
+    def document(variants: dict[str, object]) -> str:
+        return json.dumps(
+            {
+                "$schema": schema,
+                "default-priorities": {"namespace": ["nvidia", "x86_64"]},
+                "providers": providers,
+                "variants": variants,
+            }
+        )
+
+    wheels = [
+        make_wheel(
+            dists,
+            "gpukit",
+            "1.0",
+            filename=f"gpukit-1.0-py3-none-any-{label}.whl",
+            extra_dist_info={"variant.json": document({label: properties})},
+        )
+        for label, properties in labels.items()
+    ]
+    metadata = dists / "gpukit-1.0-variants.json"
+    metadata.write_text(document(labels))
+    return [*wheels, make_wheel(dists, "gpukit", "1.0"), metadata]
+
+
+def scene_variants(stage: Stage) -> None:
+    """pip installs the variant wheel that fits this machine, never one that does not."""
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
+    print("# gpukit 1.0 ships cu13, cu12, x8664v3 and null variant wheels beside a plain wheel")
+    stage.show([*command, "gpukit"], stdout_filter=keep_decision_lines)
+    print("# a machine with a CUDA 12.8 driver (forced here: this one has no GPU)")
+    cuda = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    stage.show([*command, "gpukit"], wheelnext="1", env=cuda, stdout_filter=keep_decision_lines)
+    print("# no GPU: the CPU level detected on this machine decides")
+    stage.show([*command, "gpukit"], wheelnext="1", stdout_filter=keep_decision_lines)
+    explain = ["-m", "wheelnext_pip", "explain", "gpukit", "--index-url", stage.index.index_url]
+    stage.show(explain, wheelnext="1", env=cuda)
+
+
 SCENES: dict[str, Callable[[Stage], None]] = {
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
+    "variants": scene_variants,
     "default-extras": scene_default_extras,
     "symlinks": scene_symlinks,
     "index-groups": scene_index_groups,
+    "build-isolation": scene_build_isolation,
 }
 
 
@@ -223,7 +357,11 @@ def build_index(root: Path) -> Path:
         make_wheel(dists, "corp-utils", "99.0"),  # the dependency-confusion upload
         make_wheel(dists, "webview", "2.0"),
     ]
-    return write_simple_index(root / "www", wheels).parent
+    wheels += build_isolation_dists(dists)
+    *variant_wheels, variant_metadata = variant_dists(dists)
+    wheels += variant_wheels
+    extra = {"gpukit": [variant_metadata]}
+    return write_simple_index(root / "www", wheels, extra_files=extra).parent
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,15 @@ SECTIONS: dict[str, Callable[[Settings | None], Any]] = {}
 START_FILES = ("wheelnext_pip.pth", "wheelnext_pip.start")
 
 
+def _build_isolation_section(settings: Settings | None) -> Any:
+    from wheelnext_pip._pip import build
+
+    return build.doctor_section(settings)
+
+
+SECTIONS["build-isolation"] = _build_isolation_section
+
+
 def _index_groups_section(settings: Settings | None) -> Any:
     from wheelnext_pip.index_groups import GroupLayout, redact_url
 
@@ -58,6 +67,61 @@ def _index_groups_section(settings: Settings | None) -> Any:
 
 
 SECTIONS["index-groups"] = _index_groups_section
+
+BUILTIN_NAMESPACES = ("nvidia", "x86_64", "aarch64", "tpu")
+
+
+def _first_values(values: tuple[str, ...], shown: int = 4) -> str:
+    more = f", ... ({len(values)} values)" if len(values) > shown else ""
+    return ", ".join(values[:shown]) + more
+
+
+def _variant_providers_section(settings: Settings | None) -> Any:
+    """Each built-in provider's answer here, and where it came from."""
+    from wheelnext_pip.variants import detect
+    from wheelnext_pip.variants.properties import load_properties_file
+
+    user: dict[str, Any] = {}
+    lines = []
+    if settings is not None and settings.variant_properties_file:
+        try:
+            user = dict(load_properties_file(settings.variant_properties_file))
+        except Exception as exc:
+            lines.append(f"variant-properties-file: {exc}")
+    forced = {
+        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ,
+        "tpu": detect.FORCE_TPU_PRESENT in os.environ,
+    }
+    providers: dict[str, Any] = {}
+    notes: tuple[str, ...]
+    for namespace in dict.fromkeys([*BUILTIN_NAMESPACES, *user]):
+        if settings is not None and namespace in settings.disable_providers:
+            source, properties, notes = "disabled (disable-providers)", None, ()
+        elif namespace in user:
+            source, properties, notes = "file (variant-properties-file)", user[namespace], ()
+        elif namespace in BUILTIN_NAMESPACES:
+            detection = detect.detect_builtin(namespace, environ=os.environ)
+            source = "forced (override variable)" if forced.get(namespace) else "detected"
+            properties, notes = detection.properties, detection.notes
+        else:
+            continue
+        described = (
+            "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in properties)
+            if properties is not None and properties.features
+            else "none"
+        )
+        providers[namespace] = {"source": source, "properties": described, "notes": list(notes)}
+        note = f" ({'; '.join(notes)})" if notes else ""
+        lines.append(f"{namespace}: {described} [{source}]{note}")
+    if settings is not None:
+        for key in ("enable-providers", "trust-providers"):
+            value = settings.value(key)
+            if value:
+                lines.append(f"{key}: {', '.join(sorted(value))}")  # type: ignore[arg-type]
+    return {"providers": providers, "lines": lines}
+
+
+SECTIONS["variants"] = _variant_providers_section
 
 
 def sitecustomize_dir() -> str:

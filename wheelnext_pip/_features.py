@@ -18,7 +18,9 @@ FEATURES: tuple[str, ...] = (
 )
 
 #: The features this version implements; ``WHEELNEXT_PIP=1`` means all of these.
-AVAILABLE: frozenset[str] = frozenset({"default-extras", "symlinks", "index-groups"})
+AVAILABLE: frozenset[str] = frozenset(
+    {"default-extras", "symlinks", "build-isolation", "index-groups", "variants"}
+)
 
 OFF_VALUES = frozenset({"", "0", "off", "false"})
 ALL_VALUES = frozenset({"1", "on", "true", "all"})

@@ -337,6 +337,53 @@ def build_sdist(sdist_directory, config_settings=None):
 '''
 
 
+# Appended to the generated backend by make_sdist(probe_imports=...): the log gains
+# "probe_imports" (module -> real path of its file, None when not importable).
+_PROBE_SNIPPET = """
+
+PROBES = @PROBES@
+_plain_write_log = _write_log
+
+
+def _write_log(hook, imported_files, import_errors):
+    _plain_write_log(hook, imported_files, import_errors)
+    log_dir = os.environ.get(LOG_ENV)
+    if not log_dir:
+        return
+    probes = {}
+    for module_name in PROBES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            probes[module_name] = None
+        else:
+            probes[module_name] = os.path.realpath(getattr(module, "__file__", "") or "")
+    path = os.path.join(log_dir, "%s-%d.json" % (CONFIG["dist"], os.getpid()))
+    with open(path, encoding="utf-8") as stream:
+        entry = json.load(stream)
+    entry["probe_imports"] = probes
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump(entry, stream, indent=2, sort_keys=True)
+"""
+
+# Appended by make_sdist(editable=True): PEP 660 hooks.
+_EDITABLE_SNIPPET = """
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    imported_files, import_errors = _import_build_requires()
+    _write_log("build_editable", imported_files, import_errors)
+    if import_errors:
+        raise ImportError("build requirements not importable: " + "; ".join(
+            "%s (%s)" % item for item in sorted(import_errors.items())
+        ))
+    return _write_wheel(wheel_directory)
+"""
+
+
 def _backend_source(config: Mapping[str, object]) -> str:
     return (
         _BACKEND_TEMPLATE.replace("@CONFIG@", repr(json.dumps(config, sort_keys=True)))
@@ -357,12 +404,16 @@ def _pyproject_text(
     build_requires: Sequence[str],
     requires_dist: Sequence[str],
     extra_pyproject: str,
+    extra_build_system: str = "",
 ) -> str:
+    if extra_build_system and not extra_build_system.endswith("\n"):
+        extra_build_system += "\n"
     text = (
         "[build-system]\n"
         f"requires = {_toml_array(build_requires)}\n"
         f"build-backend = {json.dumps(BACKEND_MODULE)}\n"
         'backend-path = ["."]\n'
+        f"{extra_build_system}"
         "\n"
         "[project]\n"
         f"name = {json.dumps(name)}\n"
@@ -399,6 +450,9 @@ def make_sdist(
     requires_dist: Sequence[str] = (),
     import_build_requires: Sequence[str] = (),
     extra_pyproject: str = "",
+    extra_build_system: str = "",
+    probe_imports: Sequence[str] = (),
+    editable: bool = False,
 ) -> Path:
     """Write ``{dist}-{version}.tar.gz`` built by the generated ``wnp_test_backend``.
 
@@ -406,6 +460,11 @@ def make_sdist(
     ``$WNP_TEST_BACKEND_LOG`` names a directory, logs its environment to
     ``{dir}/{dist}-{pid}.json`` (keys: hook, name, pid, executable, prefix, sys_path, modules,
     imported_files, import_errors, pip_build_tracker). A failed import fails the build.
+
+    ``extra_build_system`` lines extend the ``[build-system]`` table. ``probe_imports`` are
+    modules the backend tries to import without failing: the log gains ``probe_imports``
+    (module -> real path of its file, or ``None`` when not importable). ``editable`` adds
+    PEP 660 hooks (``build_editable`` logs like ``build_wheel`` and writes the same wheel).
     """
     dist = normalize_dist_name(name)
     base = f"{dist}-{version}"
@@ -415,6 +474,7 @@ def make_sdist(
         build_requires=build_requires,
         requires_dist=requires_dist,
         extra_pyproject=extra_pyproject,
+        extra_build_system=extra_build_system,
     )
     pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
         f"Requires-Dist: {requirement}\n" for requirement in requires_dist
@@ -428,6 +488,10 @@ def make_sdist(
             "import_build_requires": list(import_build_requires),
         }
     )
+    if probe_imports:
+        backend += _PROBE_SNIPPET.replace("@PROBES@", repr(list(probe_imports)))
+    if editable:
+        backend += _EDITABLE_SNIPPET
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{base}.tar.gz"

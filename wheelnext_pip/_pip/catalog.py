@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wheelnext_pip._pip import cli, finder, installer, report, resolver
+from wheelnext_pip._pip import build, cli, finder, installer, report, resolver, variants
 from wheelnext_pip._pip.registry import PatchSet
 
 #: Applied whenever wheelnext-pip is on, whatever features are requested.
@@ -12,7 +12,9 @@ INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, report.REPORT)
 FEATURE_SETS: dict[str, PatchSet] = {
     installer.FEATURE: installer.SYMLINKS,
     resolver.FEATURE: resolver.DEFAULT_EXTRAS,
+    build.FEATURE: build.BUILD_ISOLATION,
     finder.FEATURE: finder.INDEX_GROUPS,
+    variants.FEATURE: variants.VARIANTS,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from wheelnext_pip import _state
 from wheelnext_pip._pip import finder as finder_hooks
 from wheelnext_pip._pip import session
+from wheelnext_pip._pip import variants as variant_hooks
 from wheelnext_pip._settings import canonicalize_name
 from wheelnext_pip.index_groups import GroupLayout, redact_url
 
@@ -39,6 +40,29 @@ def _group_lines(walk: Any, layout: GroupLayout, best: Any) -> list[str]:
         for candidate in walk.by_group.get(name, []):
             mark = "  <- chosen" if best is not None and candidate is best else ""
             lines.append(f"      {_describe_candidate(candidate)}{mark}")
+    return lines
+
+
+def _variant_lines(project: str) -> list[str]:
+    """Per version with variant wheels: the labels in preference order and why others are out."""
+    lines = []
+    exclusions = variant_hooks.run_exclusions()
+    for (source, name, version), ranking in sorted(variant_hooks.run_rankings().items()):
+        if name != project:
+            continue
+        lines.append(f"variants of {name} {version} (metadata from {redact_url(source)}):")
+        if isinstance(ranking, str):
+            lines.append(f"  none usable: {ranking}")
+            continue
+        for rank, label in enumerate(ranking.labels, 1):
+            lines.append(f"  {rank}. {label}")
+        reasons = {label: f"incompatible: {why}" for label, why in ranking.incompatible.items()}
+        for label, why in exclusions.get((source, name, version), {}).items():
+            reasons.setdefault(label, f"left out: {why}")
+        for label, reason in sorted(reasons.items()):
+            lines.append(f"  -  {label}: {reason}")
+        if not ranking.ordinary_eligible:
+            lines.append("  (variant-labels: ordinary wheels and sdists are not eligible)")
     return lines
 
 
@@ -93,6 +117,8 @@ def explain(project: str, pip_arguments: list[str]) -> int:
             for candidate in getattr(result, "all_candidates", None) or result._candidates:
                 mark = "  <- chosen" if candidate is best else ""
                 print(f"      {_describe_candidate(candidate)}{mark}")
+    for line in _variant_lines(canonicalize_name(project)):
+        print(line)
     if failure is not None:
         print(f"ERROR: {failure}")
         return 1

@@ -1,0 +1,384 @@
+"""Wheel variants through real pip and a local HTTP index, on every pip of the matrix.
+
+Each test names the item of ../shared/spec/variants.md §16 it proves. The machine is
+described through the documented overrides (``variant-properties-file``, the NVIDIA force
+variables); one test runs the real x86_64 detection and compares with the pure detector.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._lib.builders import make_wheel
+from tests._lib.index import IndexServer, write_simple_index
+from tests._lib.pipenv import PipEnv
+
+pytestmark = pytest.mark.pipmatrix
+
+SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+PROVIDERS = {
+    "nvidia": {
+        "requires": ["nvidia-variant-provider>=0.0.1,<1"],
+        "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+    },
+    "x86_64": {"requires": ["x86-64-variant-provider>=0.2.1,<1"]},
+    "plug": {"requires": ["evil-provider>=1"]},
+}
+NAMESPACES = ["nvidia", "x86_64", "plug"]
+VPKG_VARIANTS = {
+    "cu12": {"nvidia": {"cuda_version_lower_bound": ["12.0"]}},
+    "x8664v3": {"x86_64": {"level": ["v3"]}},
+    "x8664v2": {"x86_64": {"level": ["v2"]}},
+    "x8664v4": {"x86_64": {"level": ["v4"]}},
+    "plugged": {"plug": {"mode": ["on"]}},
+    "null": {},
+}
+LEGACY_DATA = Path(__file__).resolve().parents[1] / "unit" / "data" / "variants"
+
+
+PLUG_PROVIDER = {"plug": {"requires": ["fakeprov"], "plugin-api": "fakeprov.plugin:Plugin"}}
+#: A provider plugin that leaves a line in $FAKEPROV_MARKER whenever it is imported.
+PLUGIN_SOURCE = """
+import os
+
+if os.environ.get("FAKEPROV_MARKER"):
+    with open(os.environ["FAKEPROV_MARKER"], "a") as marker:
+        marker.write("imported\\n")
+
+
+class Plugin:
+    @classmethod
+    def get_supported_configs(cls):
+        return [{"name": "mode", "values": ["on"], "multi_value": False}]
+"""
+
+
+def document(variants: dict[str, dict], providers: dict | None = None) -> dict:
+    providers = PROVIDERS if providers is None else providers
+    return {
+        "$schema": SCHEMA,
+        "default-priorities": {"namespace": list(providers)},
+        "providers": providers,
+        "variants": variants,
+    }
+
+
+def variant_wheel(directory: Path, name: str, version: str, label: str, variants: dict) -> Path:
+    providers = PLUG_PROVIDER if name == "vplug" else None
+    own = document({label: variants[label]} if label in variants else {}, providers)
+    return make_wheel(
+        directory,
+        name,
+        version,
+        filename=f"{name}-{version}-py3-none-any-{label}.whl",
+        extra_dist_info={"variant.json": json.dumps(own)},
+    )
+
+
+def metadata_file(
+    directory: Path, name: str, version: str, variants: dict, providers: dict | None = None
+) -> Path:
+    path = directory / f"{name}-{version}-variants.json"
+    path.write_text(json.dumps(document(variants, providers)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    d = tmp_path_factory.mktemp("variant-dists")
+    wheels = [variant_wheel(d, "vpkg", "1.0", label, VPKG_VARIANTS) for label in VPKG_VARIANTS]
+    wheels += [
+        variant_wheel(d, "vpkg", "1.0", "ghost", VPKG_VARIANTS),  # not in the metadata
+        make_wheel(d, "vpkg", "1.0"),  # ordinary wheel
+        variant_wheel(d, "vonly", "1.0", "x8664v3", VPKG_VARIANTS),
+        # null variant against an ordinary wheel with a better tag (py311 > py3)
+        variant_wheel(d, "vnull", "1.0", "null", {"null": {}}),
+        make_wheel(d, "vnull", "1.0", tag="py311-none-any"),
+        # variants without their -variants.json
+        variant_wheel(d, "vnojson", "1.0", "x8664v3", VPKG_VARIANTS),
+        make_wheel(d, "vnojson", "1.0"),
+    ]
+    # legacy v0.0.3 metadata as published (torch 2.9.0's file, for a stand-in project)
+    legacy = json.loads((LEGACY_DATA / "torch-2.9.0-variants.json").read_text())
+    legacy_labels = sorted(label for label in legacy["variants"] if label != "null")[:3]
+    for label in [*legacy_labels, "null"]:
+        wheels.append(
+            make_wheel(
+                d,
+                "torchish",
+                "2.9.0",
+                filename=f"torchish-2.9.0-py3-none-any-{label}.whl",
+                extra_dist_info={"variant.json": json.dumps(legacy)},
+            )
+        )
+    # a project whose only namespace is answered by a plugin package on the same index
+    plug_variants = {"plugged": {"plug": {"mode": ["on"]}}, "null": {}}
+    wheels += [variant_wheel(d, "vplug", "1.0", label, plug_variants) for label in plug_variants]
+    wheels.append(
+        make_wheel(
+            d,
+            "fakeprov",
+            "1.0",
+            files={"fakeprov/__init__.py": "", "fakeprov/plugin.py": PLUGIN_SOURCE},
+        )
+    )
+    legacy_file = d / "torchish-2.9.0-variants.json"
+    shutil.copyfile(LEGACY_DATA / "torch-2.9.0-variants.json", legacy_file)
+    metadata = {
+        "vpkg": [metadata_file(d, "vpkg", "1.0", VPKG_VARIANTS)],
+        "vonly": [metadata_file(d, "vonly", "1.0", VPKG_VARIANTS)],
+        "vnull": [metadata_file(d, "vnull", "1.0", {"null": {}})],
+        "vplug": [metadata_file(d, "vplug", "1.0", plug_variants, providers=PLUG_PROVIDER)],
+        "torchish": [legacy_file],
+    }
+    return {"wheels": wheels, **metadata}
+
+
+@pytest.fixture(scope="session")
+def variant_index(
+    tmp_path_factory: pytest.TempPathFactory, variant_files: dict[str, list[Path]]
+) -> Iterator[IndexServer]:
+    root = tmp_path_factory.mktemp("variant-index")
+    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
+    write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
+    with IndexServer(root / "www") as server:
+        yield server
+
+
+def properties_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "variants.toml"
+    path.write_text(text)
+    return path
+
+
+def resolve(
+    env: PipEnv,
+    index: IndexServer,
+    *requirements: str,
+    wheelnext: str | None = "1",
+    settings: dict[str, str] | None = None,
+):
+    """Dry run with a report: (exit code, {name: (version, label or None)}, stdout+stderr)."""
+    report_file = env.root / "report.json"
+    report_file.unlink(missing_ok=True)
+    result = env.pip(
+        "install", "--dry-run", "--report", report_file, "--index-url", index.index_url,
+        *requirements, wheelnext=wheelnext, env=settings or {},
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        return result.returncode, {}, output
+    report = json.loads(report_file.read_text())
+    chosen = {}
+    for item in report["install"]:
+        label = (item.get("wheelnext") or {}).get("variant_label")
+        chosen[item["metadata"]["name"]] = (item["metadata"]["version"], label)
+        filename = item["download_info"]["url"].rsplit("/", 1)[-1]
+        assert (label is None) == (filename.count("-") != 5), filename
+    return 0, chosen, output
+
+
+def x86(tmp_path: Path, levels: str) -> dict[str, str]:
+    path = properties_file(tmp_path, f"[x86_64]\nlevel = [{levels}]\n")
+    return {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(path)}
+
+
+def test_stock_pip_ignores_variant_wheels(plugin_env: PipEnv, variant_index: IndexServer) -> None:
+    """5: with the feature off, variant-only projects are "no matching distribution"."""
+    code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", wheelnext=None)
+    assert code == 0 and chosen == {"vpkg": ("1.0", None)}
+    code, _, output = resolve(plugin_env, variant_index, "vonly", wheelnext=None)
+    assert code != 0 and "No matching distribution found for vonly" in output
+    code, _, output = resolve(plugin_env, variant_index, "vonly", wheelnext="default-extras")
+    assert code != 0 and "No matching distribution found for vonly" in output
+
+
+def test_best_supported_variant_wins(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """4, 6, 8, 10, 15: the ranking follows the machine; null beats an ordinary wheel with a
+    better tag; a label missing from the metadata and an untrusted plugin never win."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "vpkg", "vonly", "vnull", settings=settings
+    )
+    assert code == 0, output
+    assert chosen == {
+        "vpkg": ("1.0", "x8664v3"),
+        "vonly": ("1.0", "x8664v3"),
+        "vnull": ("1.0", "null"),
+    }
+    assert "vpkg: variant x8664v3 chosen (x86_64 :: level :: v3)" in output
+    assert variant_index.project_requests("evil-provider") == []
+
+    code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", settings=x86(tmp_path, '"v2"'))
+    assert chosen == {"vpkg": ("1.0", "x8664v2")}
+    nothing = properties_file(tmp_path, "[x86_64]\n")
+    code, chosen, _ = resolve(
+        plugin_env, variant_index, "vpkg",
+        settings={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(nothing)},
+    )  # fmt: skip
+    assert chosen == {"vpkg": ("1.0", "null")}  # never ghost, never plugged
+
+
+def test_nvidia_overrides_and_disable_providers(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """4, 9: a forced CUDA driver makes cu12 (first namespace) win; disable-providers drops it."""
+    settings = {
+        **x86(tmp_path, '"v3", "v2", "v1"'),
+        "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8",
+    }
+    code, chosen, output = resolve(plugin_env, variant_index, "vpkg", settings=settings)
+    assert code == 0 and chosen == {"vpkg": ("1.0", "cu12")}, output
+    settings["WHEELNEXT_PIP_DISABLE_PROVIDERS"] = "nvidia"
+    code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", settings=settings)
+    assert chosen == {"vpkg": ("1.0", "x8664v3")}
+
+
+def test_real_x86_64_detection(plugin_env: PipEnv, variant_index: IndexServer) -> None:
+    """The built-in x86_64 provider runs for real when nothing overrides it."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("not an x86_64 machine")
+    from wheelnext_pip.variants.detect import detect_x86_64
+
+    levels = detect_x86_64().properties
+    assert levels is not None
+    best = levels.features[0].values[0] if levels.features else None
+    expected = f"x8664{best}" if best in ("v2", "v3", "v4") else "null"
+    code, chosen, output = resolve(plugin_env, variant_index, "vpkg")
+    assert code == 0 and chosen == {"vpkg": ("1.0", expected)}, output
+
+
+def test_missing_metadata_skips_variants(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """7: without -variants.json the variant wheels are skipped with one warning."""
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "vnojson", settings=x86(tmp_path, '"v3"')
+    )
+    assert code == 0 and chosen == {"vnojson": ("1.0", None)}, output
+    assert output.count("vnojson 1.0: no vnojson-1.0-variants.json is listed") == 1
+
+
+def test_variant_labels(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
+    """13: a chosen compatible label wins; an unsupported one is never installed."""
+    settings = {**x86(tmp_path, '"v3", "v2"'), "WHEELNEXT_PIP_VARIANT_LABELS": "vpkg=x8664v2"}
+    code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", settings=settings)
+    assert chosen == {"vpkg": ("1.0", "x8664v2")}
+    settings["WHEELNEXT_PIP_VARIANT_LABELS"] = "vpkg=x8664v4"
+    code, _, output = resolve(plugin_env, variant_index, "vpkg", settings=settings)
+    assert code != 0
+    assert "variant label 'x8664v4' (variant-labels = vpkg=x8664v4)" in output
+
+
+def test_legacy_published_metadata(plugin_env: PipEnv, variant_index: IndexServer) -> None:
+    """3: the v0.0.3 file torch 2.9.0 publishes is read; the NVIDIA built-in answers it."""
+    settings = {
+        "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "13.0",
+        "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0",
+    }
+    code, chosen, output = resolve(plugin_env, variant_index, "torchish", settings=settings)
+    assert code == 0, output
+    assert chosen["torchish"][1] not in (None, "null"), output
+    code, chosen, _ = resolve(plugin_env, variant_index, "torchish")  # no GPU here
+    assert chosen["torchish"][1] == "null"
+
+
+def test_install_keeps_variant_json_and_direct_wheels_are_checked(
+    fresh_plugin_env: PipEnv, variant_index: IndexServer, variant_files: dict, tmp_path: Path
+) -> None:
+    """14, 15: the installed dist-info keeps variant.json; an unsupported wheel file is refused."""
+    install = ["install", "--index-url", variant_index.index_url, "vpkg"]
+    result = fresh_plugin_env.pip(*install, wheelnext="1", env=x86(tmp_path, '"v2"'))
+    assert result.returncode == 0, result.stderr
+    (variant_json,) = fresh_plugin_env.site_packages.glob("vpkg-1.0.dist-info/variant.json")
+    assert list(json.loads(variant_json.read_text())["variants"]) == ["x8664v2"]
+    # a better variant of the installed release: a hint, no silent switch
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    result = fresh_plugin_env.pip(*install, wheelnext="1", env=settings)
+    assert "vpkg 1.0 is installed as variant x8664v2; variant x8664v3 fits" in result.stdout
+    assert list(json.loads(variant_json.read_text())["variants"]) == ["x8664v2"]
+    result = fresh_plugin_env.pip(*install, "--force-reinstall", wheelnext="1", env=settings)
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(variant_json.read_text())["variants"]) == ["x8664v3"]
+
+    (cuda,) = [w for w in variant_files["wheels"] if w.name.endswith("-cu12.whl")]
+    result = fresh_plugin_env.pip("install", "--no-index", str(cuda), wheelnext="1", env=settings)
+    assert result.returncode != 0
+    assert "nvidia :: cuda_version_lower_bound :: 12.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_find_links_folder(plugin_env: PipEnv, variant_files: dict, tmp_path: Path) -> None:
+    """16: variant wheels and their -variants.json are found in a --find-links folder."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    for path in [*variant_files["wheels"], *variant_files["vpkg"]]:
+        if path.name.startswith("vpkg-"):
+            shutil.copy2(path, folder / path.name)
+    result = plugin_env.pip(
+        "install", "--dry-run", "--report", "-", "-q", "--no-index", "--find-links", str(folder),
+        "vpkg", wheelnext="1", env=x86(tmp_path, '"v2"'),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (item,) = json.loads(result.stdout)["install"]
+    assert item["wheelnext"]["variant_label"] == "x8664v2", (item["download_info"], result.stderr)
+    assert item["wheelnext"]["variant_properties"] == ["x86_64 :: level :: v2"]
+
+
+def test_explain_and_doctor(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
+    """7: explain lists labels in order and why the others are out; doctor lists providers."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    result = plugin_env.run(
+        ["-m", "wheelnext_pip", "explain", "vpkg", "--index-url", variant_index.index_url],
+        wheelnext="1",
+        env=settings,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = result.stdout
+    assert "variants of vpkg 1.0" in text
+    assert "  1. x8664v3\n  2. x8664v2\n  3. null\n" in text
+    assert "  -  cu12: incompatible: `nvidia :: cuda_version_lower_bound :: 12.0`" in text
+    assert "  -  ghost: left out: not listed in the variant metadata" in text
+    assert "winner: vpkg 1.0 from" in text and "-x8664v3.whl" in text
+
+    env = {**settings, "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    doctor = plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1", env=env)
+    providers = json.loads(doctor.stdout)["variants"]["providers"]
+    assert providers["x86_64"] == {
+        "source": "file (variant-properties-file)",
+        "properties": "level = v3, v2, v1",
+        "notes": [],
+    }
+    assert providers["nvidia"]["source"] == "forced (override variable)"
+    assert providers["nvidia"]["properties"].startswith("cuda_version_lower_bound = 12.8, 12.7")
+
+
+def test_plugin_providers_run_only_when_trusted(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """3, 8, 10, 11: an untrusted plugin is never installed or run; a trusted one is installed
+    into its own cached environment, queried out of process, and its answer used."""
+    variant_index.clear_requests()  # the index is shared by the tests of this pip
+    marker = tmp_path / "marker"
+    settings = {"FAKEPROV_MARKER": str(marker), "PIP_CACHE_DIR": str(tmp_path / "cache")}
+    code, chosen, output = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    assert code == 0 and chosen == {"vplug": ("1.0", "null")}, output
+    assert not marker.exists()
+    assert variant_index.project_requests("fakeprov") == []
+    assert not (tmp_path / "cache" / "wheelnext-variant-providers").exists()
+
+    settings["WHEELNEXT_PIP_TRUST_PROVIDERS"] = "fakeprov"
+    code, chosen, output = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    assert code == 0 and chosen == {"vplug": ("1.0", "plugged")}, output
+    assert marker.read_text().splitlines() == ["imported"]
+    code, chosen, _ = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    assert chosen == {"vplug": ("1.0", "plugged")}
+    assert len(variant_index.project_requests("fakeprov")) == 1  # the venv is cached

@@ -1,0 +1,568 @@
+"""pip's wheel selection: wheel variants (PEP 825 + PEP 850).
+
+- ``Wheel.__init__`` (and, from pip 24.0, the ``--find-links`` directory scan) understand
+  variant file names: the label is taken off, pip parses the rest as usual.
+- ``PackageFinder.evaluate_links`` notes the ``{name}-{version}-variants.json`` files each
+  page or folder lists (pip drops them as unsupported).
+- ``CandidateEvaluator.get_applicable_candidates`` fetches that file for every version whose
+  variant wheels survive pip's filters, asks the providers what this machine supports, and
+  drops the variant wheels it cannot use; ``_sort_key`` puts the variant rank right after the
+  version, so the best variant beats ``null``, which beats ordinary wheels and sdists.
+- ``Factory._fail_if_link_is_unsupported_wheel`` checks a variant wheel named directly.
+- ``Resolver.resolve`` says which variant was chosen, once per project.
+
+The policy (file names, metadata, providers, ranking) lives in :mod:`wheelnext_pip.variants`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pip._internal.exceptions import InstallationError, UnsupportedWheel
+from pip._internal.utils.appdirs import user_cache_dir
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import report
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
+from wheelnext_pip._settings import Settings, canonicalize_name
+from wheelnext_pip.variants.detect import detect_builtin
+from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.filenames import (
+    VariantWheelFilename,
+    parse_variants_json_filename,
+    parse_wheel_filename,
+)
+from wheelnext_pip.variants.metadata import (
+    VariantMetadata,
+    check_wheel_variant_json,
+    parse_variant_metadata,
+)
+from wheelnext_pip.variants.ordering import (
+    VariantRanking,
+    describe_unsupported,
+    prefer_label,
+    rank_variants,
+)
+from wheelnext_pip.variants.properties import NamespaceProperties, load_properties_file
+from wheelnext_pip.variants.providers import (
+    ProviderDecision,
+    ProviderSettings,
+    resolve_supported_properties,
+)
+
+logger = logging.getLogger("wheelnext_pip")
+
+FEATURE = "variants"
+FINDER = "pip._internal.index.package_finder"
+#: PEP 825 caps metadata documents; a larger answer is not a variants file.
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+_LABEL_ATTRIBUTE = "_wheelnext_variant_label"
+
+
+@dataclass
+class _Machine:
+    """What this machine supports, asked once per namespace and provider per process."""
+
+    settings: ProviderSettings
+    answers: dict[tuple[object, ...], NamespaceProperties | None] = field(default_factory=dict)
+    #: namespace -> (decision source, where the properties came from, notes) for doctor/explain.
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def answer(self, decision: ProviderDecision) -> NamespaceProperties | None:
+        if decision.source == "builtin":
+            key: tuple[object, ...] = ("builtin", decision.namespace)
+            if key not in self.answers:
+                detection = detect_builtin(decision.namespace, environ=os.environ)
+                for note in detection.notes:
+                    logger.debug("wheelnext-pip: %s", note)
+                self.answers[key] = detection.properties
+            return self.answers[key]
+        key = ("plugin", decision.namespace, decision.requires, decision.plugin_api)
+        if key not in self.answers:
+            # Imported only when a trusted plugin must run (rare; resolution has not reached
+            # installation, so pip's late-import guard is not involved).
+            from wheelnext_pip.variants import plugins
+
+            environment = plugins.PluginEnvironment(
+                cache_dir=_pip_cache_dir(), pip_install_args=tuple(_RUN.index_arguments)
+            )
+            self.answers[key] = plugins.answer_trusted_plugin(
+                decision, environment=environment, trusted=self.settings.trust_providers
+            )
+        return self.answers[key]
+
+
+@dataclass
+class _Run:
+    """Everything the hooks learned in this pip run."""
+
+    machine: _Machine | None = None
+    session: Any = None
+    #: (source, project, version) -> the ``-variants.json`` link listed there.
+    metadata_links: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    #: metadata URL -> the document, or the one-line reason it cannot be used.
+    documents: dict[str, VariantMetadata | str] = field(default_factory=dict)
+    #: (source, project, version) -> ranking, or why the version's variants are unusable.
+    rankings: dict[tuple[str, str, str], VariantRanking | str] = field(default_factory=dict)
+    #: (source, project, version) -> the metadata document the ranking came from.
+    releases: dict[tuple[str, str, str], VariantMetadata] = field(default_factory=dict)
+    #: (source, project, version) -> label -> why its wheels were left out.
+    excluded: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
+    #: wheel URL -> its place after the version in pip's sort key (larger is better).
+    ranks: dict[str, int] = field(default_factory=dict)
+    #: wheel URL -> (project, label, properties) of variant wheels that may be chosen.
+    chosen_info: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    warned: set[str] = field(default_factory=set)
+    announced: set[str] = field(default_factory=set)
+    #: pip's index options, for installing trusted provider plugins from the same places.
+    index_arguments: list[str] = field(default_factory=list)
+
+
+_RUN = _Run()
+
+
+def run_rankings() -> dict[tuple[str, str, str], VariantRanking | str]:
+    """Every release judged in this run (for ``explain``)."""
+    return dict(_RUN.rankings)
+
+
+def run_exclusions() -> dict[tuple[str, str, str], dict[str, str]]:
+    """label -> why it was left out, per release (for ``explain``)."""
+    return {key: dict(value) for key, value in _RUN.excluded.items()}
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _RUN.warned:
+        _RUN.warned.add(key)
+        logger.warning("wheelnext-pip: %s", message)
+
+
+def _settings() -> Settings:
+    settings = _state.STATE.settings
+    if settings is None:
+        raise VariantError("settings are not loaded")
+    return settings
+
+
+def _machine() -> _Machine:
+    if _RUN.machine is None:
+        settings = _settings()
+        user_properties: dict[str, NamespaceProperties] = {}
+        if settings.variant_properties_file:
+            user_properties = load_properties_file(settings.variant_properties_file)
+        _RUN.machine = _Machine(
+            ProviderSettings(
+                enable_providers=settings.enable_providers,
+                disable_providers=settings.disable_providers,
+                trust_providers=settings.trust_providers,
+                user_properties=user_properties,
+            )
+        )
+    return _RUN.machine
+
+
+def variant_filename(filename: str) -> VariantWheelFilename | None:
+    parsed = parse_wheel_filename(filename)
+    return parsed if isinstance(parsed, VariantWheelFilename) else None
+
+
+def _url(link: Any) -> str:
+    return str(link.url).split("#", 1)[0]
+
+
+def _source_of(link: Any) -> str:
+    """Where a link was listed: its page, or the folder of a ``--find-links`` file."""
+    comes_from = getattr(link, "comes_from", None)
+    if isinstance(comes_from, str):
+        return comes_from
+    page_url = getattr(comes_from, "url", None)
+    if isinstance(page_url, str):
+        return page_url
+    return _url(link).rsplit("/", 1)[0]
+
+
+def _version_key(version: object) -> str:
+    return str(version)
+
+
+# -- file names ------------------------------------------------------------------------------
+
+
+def _wheel_init(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    wheel = args[0]
+    filename = argument(args, kwargs, 1, "filename")
+    parsed = variant_filename(filename) if isinstance(filename, str) else None
+    if parsed is None:
+        return original(*args, **kwargs)
+    original(wheel, parsed.without_label)
+    wheel.filename = filename
+    setattr(wheel, _LABEL_ATTRIBUTE, parsed.label)
+    return None
+
+
+def _sources_parse_wheel_filename(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip >= 24.0 keeps only wheel and sdist names from ``--find-links`` folders."""
+    filename = argument(args, kwargs, 0, "filename")
+    if isinstance(filename, str):
+        metadata_name = parse_variants_json_filename(filename)
+        if metadata_name is not None:
+            # Only the project name is used by the folder scan.
+            return (metadata_name.canonical_name, None, (), frozenset())
+        parsed = variant_filename(filename)
+        if parsed is not None:
+            return original(parsed.without_label, *args[1:], **kwargs)
+    return original(*args, **kwargs)
+
+
+# -- metadata --------------------------------------------------------------------------------
+
+
+def _evaluate_links(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    finder = args[0]
+    links = argument(args, kwargs, 2, "links")
+    try:
+        links = list(links)
+        if _RUN.session is None:
+            _RUN.session = finder._link_collector.session
+            _RUN.index_arguments = _index_arguments(finder._link_collector.search_scope)
+        for link in links:
+            filename = getattr(link, "filename", "")
+            if filename.endswith("-variants.json"):
+                name = parse_variants_json_filename(filename)
+                if name is not None:
+                    key = (_source_of(link), name.canonical_name, name.version)
+                    _RUN.metadata_links.setdefault(key, link)
+        if len(args) > 2:
+            args = (*args[:2], links, *args[3:])
+        else:
+            kwargs = {**kwargs, "links": links}
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(*args, **kwargs)
+
+
+def _index_arguments(scope: Any) -> list[str]:
+    urls = list(scope.index_urls)
+    arguments = ["--index-url", urls[0]] if urls else ["--no-index"]
+    for url in urls[1:]:
+        arguments += ["--extra-index-url", url]
+    for location in scope.find_links:
+        arguments += ["--find-links", location]
+    return arguments
+
+
+def _pip_cache_dir() -> str | None:
+    configured = os.environ.get("PIP_CACHE_DIR")
+    if configured:
+        return configured
+    return str(user_cache_dir("pip"))
+
+
+def _fetch_metadata(link: Any) -> VariantMetadata | str:
+    url = _url(link)
+    if url in _RUN.documents:
+        return _RUN.documents[url]
+    try:
+        response = _RUN.session.get(url, headers={"Accept": "application/json"}, stream=True)
+        response.raise_for_status()
+        declared = str(response.headers.get("Content-Length", ""))
+        if declared.isdigit() and int(declared) > MAX_METADATA_BYTES:
+            raise VariantError("larger than 16 MiB", url)
+        data = response.content
+        if len(data) > MAX_METADATA_BYTES:
+            raise VariantError("larger than 16 MiB", url)
+        hash_name = str(getattr(link, "hash_name", None) or "")
+        expected = getattr(link, "hash", None)
+        checkable = expected and hash_name in hashlib.algorithms_available
+        if checkable and hashlib.new(hash_name, data).hexdigest() != expected:
+            raise VariantError(f"{hash_name} hash does not match the index", url)
+        document: VariantMetadata | str = parse_variant_metadata(data, link.filename)
+    except VariantError as exc:
+        document = str(exc)
+    except Exception as exc:  # network errors: the version's variants cannot be judged
+        document = f"{link.filename}: cannot be fetched ({type(exc).__name__}: {exc})"
+    if isinstance(document, str):
+        _warn_once(url, f"{document}; its variant wheels are skipped")
+    _RUN.documents[url] = document
+    return document
+
+
+def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
+    key = (source, project, version)
+    if key in _RUN.rankings:
+        return _RUN.rankings[key]
+    link = _RUN.metadata_links.get(key)
+    result: VariantRanking | str
+    if link is None:
+        result = f"no {project}-{version}-variants.json is listed beside its variant wheels"
+        _warn_once(
+            f"missing:{key}", f"{project} {version}: {result}; its variant wheels are skipped"
+        )
+    else:
+        document = _fetch_metadata(link)
+        if isinstance(document, str):
+            result = document
+        else:
+            machine = _machine()
+            supported, decisions = resolve_supported_properties(
+                document, machine.settings, machine.answer
+            )
+            for namespace, decision in decisions.items():
+                if decision.note:
+                    _warn_once(f"note:{namespace}:{decision.note}", decision.note)
+                machine.origins.setdefault(namespace, decision.source)
+            result = rank_variants(document.variants, document.namespace_priorities, supported)
+            label = _settings().variant_labels.get(project)
+            if label is not None:
+                result = prefer_label(result, label)
+            _RUN.releases[key] = document
+    _RUN.rankings[key] = result
+    return result
+
+
+# -- selection -------------------------------------------------------------------------------
+
+
+def _label_of(link: Any) -> str | None:
+    parsed = variant_filename(getattr(link, "filename", ""))
+    return None if parsed is None else parsed.label
+
+
+def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
+    project = canonicalize_name(str(evaluator._project_name))
+    wanted_label = _settings().variant_labels.get(project)
+    kept = []
+    for candidate in candidates:
+        link = candidate.link
+        label = _label_of(link)
+        version = _version_key(candidate.version)
+        if label is None and wanted_label is None:
+            kept.append(candidate)
+            continue
+        key = (_source_of(link), project, version)
+        ranking = _ranking(project, version, key[0])
+        if isinstance(ranking, str):
+            continue  # unusable metadata; with variant-labels nothing else may be taken either
+        if not ranking.is_eligible(label):
+            if label is not None:
+                reason = _exclusion_reason(key, ranking, label)
+                _RUN.excluded.setdefault(key, {})[label] = reason
+                logger.debug("wheelnext-pip: skipping %s: %s", link.filename, reason)
+            continue
+        url = _url(link)
+        _RUN.ranks[url] = ranking.pip_key_component(label)
+        if label is not None:
+            document = _RUN.releases.get(key)
+            properties = document.properties_of(label) if document is not None else None
+            texts = tuple(sorted(str(prop) for prop in properties or ()))
+            _RUN.chosen_info[url] = (project, label, texts)
+            report.annotate_link(url, variant_label=label, variant_properties=list(texts))
+        kept.append(candidate)
+    if wanted_label is not None and not kept and candidates:
+        _warn_once(
+            f"labels:{project}",
+            f"{project}: no compatible wheel carries the variant label {wanted_label!r} "
+            f"(variant-labels = {project}={wanted_label})",
+        )
+    return kept
+
+
+def _exclusion_reason(key: tuple[str, str, str], ranking: VariantRanking, label: str) -> str:
+    if label in ranking.incompatible:
+        return ranking.incompatible[label]
+    document = _RUN.releases.get(key)
+    if document is not None and document.properties_of(label) is None:
+        return "not listed in the variant metadata"
+    return f"not the label variant-labels asks for ({_settings().variant_labels.get(key[1])})"
+
+
+def _get_applicable_candidates(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    evaluator = args[0]
+    applicable = original(*args, **kwargs)
+    try:
+        if not any(_label_of(c.link) is not None for c in applicable) and (
+            canonicalize_name(str(evaluator._project_name)) not in _settings().variant_labels
+        ):
+            return applicable
+        kept = _filter_candidates(evaluator, list(applicable))
+        return sorted(kept, key=evaluator._sort_key)
+    except VariantError as exc:
+        raise InstallationError(f"wheelnext-pip: {exc}") from None
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        # Never let an unjudged variant through: without our judgement only ordinary files.
+        return [c for c in applicable if _label_of(c.link) is None]
+
+
+def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    key = original(*args, **kwargs)
+    if not isinstance(key, tuple) or len(key) != 6:
+        return key  # not the (hash, yank, binary, version, tag, build) key we know
+    try:
+        candidate = argument(args, kwargs, 1, "candidate")
+        rank = _RUN.ranks.get(_url(candidate.link), 0)
+        return (*key[:4], rank, *key[4:])
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        return key
+
+
+# -- direct wheels ---------------------------------------------------------------------------
+
+
+def _read_wheel_variant_json(path: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        names = [
+            name
+            for name in archive.namelist()
+            if name.count("/") == 1 and name.split("/")[0].endswith(".dist-info")
+        ]
+        found = [name for name in names if name.endswith("/variant.json")]
+        if len(found) != 1:
+            raise VariantError("the wheel has no .dist-info/variant.json", os.path.basename(path))
+        return archive.read(found[0])
+
+
+def _fail_if_link_is_unsupported_wheel(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = original(*args, **kwargs)
+    link = argument(args, kwargs, 1, "link")
+    parsed = variant_filename(getattr(link, "filename", ""))
+    if parsed is None:
+        return result
+    if not getattr(link, "is_file", False):
+        _warn_once(
+            f"direct:{_url(link)}",
+            f"{link.filename}: a variant wheel named by URL is not checked against this machine",
+        )
+        return result
+    try:
+        path = link.file_path
+        document = parse_variant_metadata(_read_wheel_variant_json(path), parsed.filename)
+        check_wheel_variant_json(document, parsed.label)
+        machine = _machine()
+        supported, _ = resolve_supported_properties(document, machine.settings, machine.answer)
+        ranking = rank_variants(
+            document.variants, document.namespace_priorities, supported, [parsed.label]
+        )
+    except VariantError as exc:
+        raise UnsupportedWheel(f"{parsed.filename}: {exc}") from None
+    if not ranking.is_eligible(parsed.label):
+        properties = document.properties_of(parsed.label) or frozenset()
+        raise UnsupportedWheel(
+            f"{parsed.filename} is the variant {parsed.label!r}, which this machine does not "
+            f"support: {describe_unsupported(properties, supported)}"
+        )
+    texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
+    project = canonicalize_name(parsed.name)
+    _RUN.chosen_info[_url(link)] = (project, parsed.label, tuple(texts))
+    report.annotate_link(_url(link), variant_label=parsed.label, variant_properties=texts)
+    return result
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def _installed_label(dist: Any) -> str | None:
+    try:
+        variants = json.loads(dist.read_text("variant.json")).get("variants")
+    except Exception:  # no variant.json: not a variant install
+        return None
+    return next(iter(variants), None) if isinstance(variants, dict) and len(variants) == 1 else None
+
+
+def _hint_other_variant(dist: Any, finder: Any) -> None:
+    """pip keeps an installed release; say so when another variant of it would fit better."""
+    label = _installed_label(dist)
+    if label is None:
+        return
+    project, version = canonicalize_name(str(dist.canonical_name)), str(dist.version)
+    if finder is not None and not any(k[1:] == (project, version) for k in _RUN.rankings):
+        finder.find_best_candidate(project)  # pip took the installed one without asking
+    for (_, name, release), ranking in _RUN.rankings.items():
+        if name != project or release != version or isinstance(ranking, str):
+            continue
+        if ranking.labels and ranking.labels[0] != label and project not in _RUN.announced:
+            _RUN.announced.add(project)
+            logger.info(
+                "wheelnext-pip: %s %s is installed as variant %s; variant %s fits this machine "
+                "better (pip keeps an installed release: add --force-reinstall to switch)",
+                project,
+                version,
+                label,
+                ranking.labels[0],
+            )
+        return
+
+
+def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    requirement_set = original(*args, **kwargs)
+    try:
+        resolver = args[0]
+        result = getattr(resolver, "_result", None)
+        finder = getattr(getattr(resolver, "factory", None), "_finder", None)
+        for candidate in getattr(result, "mapping", {}).values():
+            if type(candidate).__name__ == "AlreadyInstalledCandidate":
+                _hint_other_variant(candidate.dist, finder)
+        for requirement in getattr(requirement_set, "all_requirements", []):
+            link = getattr(requirement, "link", None)
+            info = _RUN.chosen_info.get(_url(link)) if link is not None else None
+            if info is None or info[0] in _RUN.announced:
+                continue
+            project, label, properties = info
+            _RUN.announced.add(project)
+            described = "; ".join(properties) if properties else "no properties"
+            logger.info("wheelnext-pip: %s: variant %s chosen (%s)", project, label, described)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return requirement_set
+
+
+VARIANTS = PatchSet(
+    FEATURE,
+    (
+        PatchPoint(
+            FEATURE, "pip._internal.models.wheel", "Wheel.__init__", _wheel_init,
+            params=("self", "filename"),
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.index.sources", "parse_wheel_filename",
+            _sources_parse_wheel_filename, params=("filename",), required=False,
+        ),
+        PatchPoint(
+            FEATURE, FINDER, "PackageFinder.evaluate_links", _evaluate_links,
+            params=("self", "link_evaluator", "links"),
+        ),
+        PatchPoint(
+            FEATURE, FINDER, "CandidateEvaluator.get_applicable_candidates",
+            _get_applicable_candidates, params=("self", "candidates"),
+        ),
+        PatchPoint(
+            FEATURE, FINDER, "CandidateEvaluator._sort_key", _sort_key,
+            params=("self", "candidate"),
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.resolution.resolvelib.factory",
+            "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
+            params=("self", "link"),
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
+            _resolve, params=("self", "root_reqs"), required=False,
+        ),
+    ),
+    commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
+)  # fmt: skip

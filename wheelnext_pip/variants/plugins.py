@@ -1,0 +1,710 @@
+"""Trusted variant provider plugins, installed and run out of process (variants.md §9, §14).
+
+Answers a ``trusted-plugin`` decision of :mod:`.providers`:
+
+1. Refuse unless every requirement names a trusted project (defence in depth: the caller already
+   decided trust), and when ``--require-hashes`` is in effect (a provider cannot be verified).
+2. Install the requirements into a dedicated virtual environment with a pip *subprocess* of the
+   running pip (``pip --python <venv python> install --only-binary :all: ...``), with the
+   ``variants`` feature off in the child. With a cache dir the environment is kept under
+   ``<cache>/wheelnext-variant-providers/<key>``; it is built in a temporary sibling directory
+   and renamed into place once complete, so a crash never leaves a half environment behind.
+3. Run ``<venv python> -I _plugin_runner.py`` with a JSON request on stdin and a timeout; the
+   plugin is never imported into this process.
+4. Validate the answer against the property grammar (invalid features and values are dropped
+   with a warning) and memoize it per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wheelnext_pip.variants.properties import (
+    NamespaceProperties,
+    SupportedFeature,
+    is_valid_feature,
+    is_valid_namespace,
+    is_valid_value,
+)
+from wheelnext_pip.variants.providers import ProviderDecision
+
+__all__ = [
+    "RUNNER_PATH",
+    "STAMP_FILENAME",
+    "VENVS_DIRNAME",
+    "PluginEnvironment",
+    "answer_trusted_plugin",
+    "clear_memo",
+    "provider_venv_key",
+    "query_plugin",
+]
+
+logger = logging.getLogger("wheelnext_pip")
+
+#: Folder of pip's cache dir holding the provider environments.
+VENVS_DIRNAME = "wheelnext-variant-providers"
+#: Written last into a provider environment: its presence means the environment is complete.
+STAMP_FILENAME = "wheelnext-provider-venv.json"
+RUNNER_PATH = Path(os.path.abspath(__file__)).with_name("_plugin_runner.py")
+
+#: Bumped whenever the layout or install command of provider environments changes.
+_LAYOUT_VERSION = "1"
+_ERROR_PREFIX = "error: "
+_TMP_MARKER = ".tmp-"
+#: Temporary build directories older than this are left-overs of a killed process.
+_STALE_TMP_SECONDS = 24 * 3600
+_MAX_ANSWER_BYTES = 4 * 1024 * 1024
+_STDERR_TAIL_CHARS = 4000
+_PLUGIN_API = re.compile(
+    r"^\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+    r"(\s*:\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?\s*$"
+)
+_NAME_RUN = re.compile(r"[-_.]+")
+_URL_USERINFO = re.compile(r"://[^/@\s]+@")
+
+#: Settings that would send the provider install elsewhere than its environment, or constrain
+#: it with the user's own install choices. Removed from the install child's environment.
+_STRIPPED_VARIABLES = frozenset(
+    {
+        "_PIP_RUNNING_IN_SUBPROCESS",  # would make ``pip --python`` install into *this* env
+        "PIP_PYTHON",
+        "PIP_TARGET",
+        "PIP_PREFIX",
+        "PIP_ROOT",
+        "PIP_REQUIREMENT",
+        "PIP_REQUIREMENTS",
+        "PIP_CONSTRAINT",
+        "PIP_CONSTRAINTS",
+        "PIP_EDITABLE",
+        "PIP_NO_BINARY",
+        "PIP_ONLY_BINARY",
+        "PIP_REQUIRE_HASHES",
+        "PIP_NO_DEPS",
+        "PIP_NO_DEPENDENCIES",
+        "PYTHONPATH",  # would make pip see unrelated packages as already installed
+    }
+)
+
+
+@dataclass(frozen=True)
+class PluginEnvironment:
+    """How provider environments are made and queried."""
+
+    #: Interpreter the provider environment is based on.
+    python: str = field(default_factory=lambda: sys.executable)
+    #: pip's cache dir; ``None`` (``--no-cache-dir``): a temporary environment, removed after use.
+    cache_dir: str | None = None
+    #: Index options passed on to the install (``--index-url``, ``--find-links``, ...).
+    pip_install_args: Sequence[str] = ()
+    #: Seconds one plugin query may take.
+    timeout: float = 60.0
+    #: Seconds the install of a provider may take.
+    install_timeout: float = 900.0
+    #: Base environment of the subprocesses; ``None``: ``os.environ``.
+    environ: Mapping[str, str] | None = None
+
+    def base_environ(self) -> dict[str, str]:
+        return dict(os.environ if self.environ is None else self.environ)
+
+
+_MemoKey = tuple[str, tuple[str, ...], str]
+_memo: dict[_MemoKey, NamespaceProperties | None] = {}
+_memo_lock = threading.Lock()
+_said: set[str] = set()
+
+
+def clear_memo() -> None:
+    """Forget the answers of this process (tests; a new process starts empty)."""
+    with _memo_lock:
+        _memo.clear()
+        _said.clear()
+
+
+def _say_once(level: int, message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        logger.log(level, "wheelnext-pip: %s", message)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Untrusted text made fit for a log line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _redact(command: Sequence[str]) -> str:
+    """A command for the debug log, without the credentials of index URLs."""
+    return " ".join(_URL_USERINFO.sub("://****@", part) for part in command)
+
+
+def _canonical(name: str) -> str:
+    return _NAME_RUN.sub("-", name).lower()
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+def answer_trusted_plugin(
+    decision: ProviderDecision,
+    *,
+    environment: PluginEnvironment,
+    trusted: frozenset[str],
+    require_hashes: bool = False,
+) -> NamespaceProperties | None:
+    """The answer to a ``trusted-plugin`` decision (``None`` for any other decision)."""
+    if decision.source != "trusted-plugin" or decision.plugin_api is None:
+        return None
+    return query_plugin(
+        decision.requires,
+        decision.plugin_api,
+        decision.namespace,
+        environment=environment,
+        trusted=trusted,
+        require_hashes=require_hashes,
+    )
+
+
+def query_plugin(
+    requires: Sequence[str],
+    plugin_api: str,
+    namespace: str,
+    *,
+    environment: PluginEnvironment,
+    trusted: frozenset[str],
+    require_hashes: bool = False,
+) -> NamespaceProperties | None:
+    """What a trusted provider plugin supports for ``namespace``; ``None``: nothing usable.
+
+    ``requires`` are the provider's requirements that apply to the target and ``trusted`` the
+    canonical names of ``trust-providers``: unless every requirement is a plain ``name[extras]
+    specifier; marker`` naming a trusted project, nothing is installed or run. Failures (install,
+    timeout, crash, malformed answer) are one-line warnings and give ``None``; they are memoized
+    like answers so a provider is tried once per process.
+    """
+    requirements = tuple(requires)
+    refusal = _refusal(requirements, plugin_api, namespace, trusted)
+    if refusal is not None:
+        _say_once(logging.WARNING, refusal)
+        return None
+    if require_hashes:
+        _say_once(
+            logging.INFO,
+            f"{namespace}: provider {_names(requirements)} not run: --require-hashes is in "
+            "effect and a provider plugin cannot be verified; the namespace is unsupported",
+        )
+        return None
+    key: _MemoKey = (namespace, requirements, plugin_api)
+    with _memo_lock:
+        if key not in _memo:
+            _memo[key] = _install_and_query(requirements, plugin_api, namespace, environment)
+        return _memo[key]
+
+
+def _names(requirements: Sequence[str]) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    names = []
+    for text in requirements:
+        try:
+            names.append(_canonical(Requirement(text).name))
+        except InvalidRequirement:
+            names.append(repr(_one_line(text, 80)))
+    return ", ".join(names) or "(none)"
+
+
+def _refusal(
+    requirements: Sequence[str], plugin_api: str, namespace: str, trusted: frozenset[str]
+) -> str | None:
+    """Why this provider must not be installed or run, or ``None`` when it may."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if not is_valid_namespace(namespace):
+        return f"variant provider for namespace {_one_line(namespace, 80)!r} not run: bad name"
+    if not requirements:
+        return f"{namespace}: provider plugin not run: it declares no package to install"
+    trusted_names = {_canonical(name) for name in trusted}
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            return (
+                f"{namespace}: provider plugin not run: invalid requirement {_one_line(text, 80)!r}"
+            )
+        name = _canonical(requirement.name)
+        if requirement.url:
+            # Trust is given to a name on the configured indexes, not to an arbitrary URL.
+            return f"{namespace}: provider {name} not run: direct URL requirements are refused"
+        if name not in trusted_names:
+            return f"{namespace}: provider {name} not run: it is not in trust-providers"
+    if _PLUGIN_API.match(plugin_api) is None:
+        return (
+            f"{namespace}: provider {_names(requirements)} not run: invalid plugin-api "
+            f"{_one_line(plugin_api, 80)!r}"
+        )
+    return None
+
+
+# -- the provider environment -----------------------------------------------------------------
+
+
+def _interpreter_identity(python: str, environ: Mapping[str, str]) -> dict[str, str] | None:
+    """What a provider environment built on ``python`` depends on."""
+    code = (
+        "import json, platform, sys, sysconfig; print(json.dumps({"
+        "'implementation': sys.implementation.name, 'version': platform.python_version(), "
+        "'platform': sysconfig.get_platform(), 'machine': platform.machine()}))"
+    )
+    resolved = os.path.realpath(python)
+    if resolved == os.path.realpath(sys.executable):
+        identity = {
+            "implementation": sys.implementation.name,
+            "version": platform.python_version(),
+            "platform": sysconfig.get_platform(),
+            "machine": platform.machine(),
+        }
+    else:
+        try:
+            completed = subprocess.run(
+                [python, "-I", "-c", code],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=dict(environ),
+                check=True,
+            )
+            loaded = json.loads(completed.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError) as error:
+            logger.warning(
+                "wheelnext-pip: cannot run %s to build a variant provider environment: %s",
+                python,
+                _one_line(str(error)),
+            )
+            return None
+        if not isinstance(loaded, dict):
+            return None
+        identity = {str(k): str(v) for k, v in loaded.items()}
+    identity["interpreter"] = resolved
+    return identity
+
+
+def provider_venv_key(
+    requirements: Sequence[str], identity: Mapping[str, str], pip_install_args: Sequence[str]
+) -> str:
+    """Folder name of a cached provider environment.
+
+    Depends on the requirements, the interpreter (path, version, platform) and the index options,
+    not on ``plugin-api``: several endpoints of one provider share its environment.
+    """
+    document = json.dumps(
+        {
+            "layout": _LAYOUT_VERSION,
+            "requires": list(requirements),
+            "interpreter": dict(sorted(identity.items())),
+            "index-options": list(pip_install_args),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(document.encode()).hexdigest()[:32]
+
+
+def _venv_python(venv: Path) -> Path:
+    if sys.platform == "win32":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def _child_wheelnext_value(environ: Mapping[str, str]) -> str:
+    """``WHEELNEXT_PIP`` for the install child: the same features, minus ``variants``."""
+    from wheelnext_pip._features import parse_switch
+    from wheelnext_pip.errors import WheelnextPipError
+
+    try:
+        switch = parse_switch(environ.get("WHEELNEXT_PIP"))
+    except WheelnextPipError:
+        return "0"
+    features = sorted(switch.features - {"variants"}) if switch.on else []
+    return ",".join(features) or "0"
+
+
+def _install_environ(base: Mapping[str, str]) -> dict[str, str]:
+    environ = {key: value for key, value in base.items() if key not in _STRIPPED_VARIABLES}
+    environ["WHEELNEXT_PIP"] = _child_wheelnext_value(base)
+    # A config file's ``user = true`` cannot apply to a virtual environment.
+    environ["PIP_USER"] = "0"
+    return environ
+
+
+def _tail(text: str) -> str:
+    return text[-_STDERR_TAIL_CHARS:]
+
+
+def _install(
+    venv: Path, requirements: Sequence[str], namespace: str, environment: PluginEnvironment
+) -> bool:
+    """Create the environment at ``venv`` and install the provider; ``False`` on failure."""
+    names = _names(requirements)
+    base = environment.base_environ()
+    create = [environment.python, "-I", "-m", "venv", "--without-pip", str(venv)]
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        str(_venv_python(venv)),
+        "install",
+        "--only-binary",
+        ":all:",
+        "--no-input",
+        "--disable-pip-version-check",
+        *environment.pip_install_args,
+        *requirements,
+    ]
+    logger.info(
+        "wheelnext-pip: %s: installing trusted variant provider %s in an isolated environment",
+        namespace,
+        names,
+    )
+    for step, command, env in (
+        ("create an environment for", create, base),
+        ("install", install, _install_environ(base)),
+    ):
+        logger.debug("wheelnext-pip: running %s", _redact(command))
+        try:
+            completed = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=environment.install_timeout,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            logger.warning(
+                "wheelnext-pip: %s: could not %s variant provider %s: no result after %g s; "
+                "the namespace is unsupported",
+                namespace,
+                step,
+                names,
+                environment.install_timeout,
+            )
+            return False
+        except OSError as error:
+            logger.warning(
+                "wheelnext-pip: %s: could not %s variant provider %s: %s; "
+                "the namespace is unsupported",
+                namespace,
+                step,
+                names,
+                _one_line(str(error)),
+            )
+            return False
+        if completed.returncode != 0:
+            last = _last_line(completed.stderr) or f"exit code {completed.returncode}"
+            logger.warning(
+                "wheelnext-pip: %s: could not %s variant provider %s (%s); "
+                "the namespace is unsupported",
+                namespace,
+                step,
+                names,
+                _one_line(last, 200),
+            )
+            logger.debug(
+                "wheelnext-pip: output of the failed command:\n%s\n%s",
+                _tail(completed.stdout),
+                _tail(completed.stderr),
+            )
+            return False
+    return True
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _read_stamp(venv: Path, key: str) -> bool:
+    try:
+        stamp = json.loads((venv / STAMP_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(stamp, dict) and stamp.get("key") == key and _venv_python(venv).exists()
+
+
+def _write_stamp(venv: Path, key: str, requirements: Sequence[str]) -> None:
+    stamp = {"key": key, "layout": _LAYOUT_VERSION, "requires": list(requirements)}
+    (venv / STAMP_FILENAME).write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _sweep_stale_builds(root: Path) -> None:
+    """Remove build directories that a killed process left behind."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            if _TMP_MARKER in entry.name:
+                with contextlib.suppress(OSError):
+                    if now - entry.stat().st_mtime > _STALE_TMP_SECONDS:
+                        _remove(entry)
+
+
+def _cached_venv(
+    requirements: Sequence[str], namespace: str, environment: PluginEnvironment, cache_dir: str
+) -> Path | None:
+    """The complete cached environment, built first if needed; ``None`` on failure."""
+    identity = _interpreter_identity(environment.python, environment.base_environ())
+    if identity is None:
+        return None
+    key = provider_venv_key(requirements, identity, environment.pip_install_args)
+    root = Path(os.path.abspath(cache_dir)) / VENVS_DIRNAME
+    final = root / key
+    if _read_stamp(final, key):
+        logger.debug("wheelnext-pip: %s: reusing provider environment %s", namespace, final)
+        return final
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f"{key}{_TMP_MARKER}", dir=root))
+    except OSError as error:
+        logger.warning(
+            "wheelnext-pip: %s: cannot create a provider environment under %s: %s",
+            namespace,
+            root,
+            _one_line(str(error)),
+        )
+        return None
+    _sweep_stale_builds(root)
+    try:
+        if not _install(building, requirements, namespace, environment):
+            return None
+        _write_stamp(building, key, requirements)
+        if _publish(building, final, key):
+            return final
+        logger.warning(
+            "wheelnext-pip: %s: cannot move the provider environment into %s",
+            namespace,
+            final,
+        )
+        return None
+    except OSError as error:
+        logger.warning(
+            "wheelnext-pip: %s: cannot write the provider environment: %s",
+            namespace,
+            _one_line(str(error)),
+        )
+        return None
+    finally:
+        _remove(building)  # a no-op once renamed
+
+
+def _publish(building: Path, final: Path, key: str) -> bool:
+    """Rename the complete environment into place; another process may have been faster."""
+    for _ in range(2):
+        try:
+            os.rename(building, final)
+            return True
+        except OSError:
+            if _read_stamp(final, key):
+                return True  # a concurrent build finished first: use it
+            if not final.exists():
+                return False
+            # An incomplete or foreign directory: move it aside, then retry once.
+            aside = final.with_name(f"{final.name}{_TMP_MARKER}stale-{os.getpid()}")
+            try:
+                os.rename(final, aside)
+            except OSError:
+                return False
+            _remove(aside)
+    return False
+
+
+@contextlib.contextmanager
+def _provider_venv(
+    requirements: Sequence[str], namespace: str, environment: PluginEnvironment
+) -> Iterator[Path | None]:
+    """A provider environment for the duration of the block (``None``: could not be made)."""
+    if environment.cache_dir is not None:
+        yield _cached_venv(requirements, namespace, environment, environment.cache_dir)
+        return
+    temporary = Path(tempfile.mkdtemp(prefix="wheelnext-variant-provider-"))
+    try:
+        venv = temporary / "venv"
+        yield venv if _install(venv, requirements, namespace, environment) else None
+    finally:
+        _remove(temporary)
+
+
+# -- the query --------------------------------------------------------------------------------
+
+
+def _install_and_query(
+    requirements: Sequence[str], plugin_api: str, namespace: str, environment: PluginEnvironment
+) -> NamespaceProperties | None:
+    with _provider_venv(requirements, namespace, environment) as venv:
+        if venv is None:
+            return None
+        raw = _run_runner(venv, requirements, plugin_api, namespace, environment)
+    if raw is None:
+        return None
+    return _to_properties(raw, namespace, _names(requirements))
+
+
+def _run_runner(
+    venv: Path,
+    requirements: Sequence[str],
+    plugin_api: str,
+    namespace: str,
+    environment: PluginEnvironment,
+) -> object | None:
+    """The runner's decoded answer, or ``None`` (with a warning) when there is none."""
+    names = _names(requirements)
+    command = [str(_venv_python(venv)), "-I", str(RUNNER_PATH)]
+    request = json.dumps({"plugin_api": plugin_api.strip(), "namespace": namespace})
+    logger.debug("wheelnext-pip: %s: querying %s with %s", namespace, plugin_api, command)
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment.base_environ(),
+            cwd=str(venv),
+            # Its own process group: the timeout kills the plugin's children too (POSIX only).
+            start_new_session=True,
+        )
+    except OSError as error:
+        logger.warning(
+            "wheelnext-pip: %s: cannot run variant provider %s: %s; the namespace is unsupported",
+            namespace,
+            names,
+            _one_line(str(error)),
+        )
+        return None
+    try:
+        stdout, stderr = process.communicate(request.encode(), timeout=environment.timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        logger.warning(
+            "wheelnext-pip: %s: variant provider %s gave no answer within %g s; "
+            "the namespace is unsupported",
+            namespace,
+            names,
+            environment.timeout,
+        )
+        return None
+    error_text = stderr.decode("utf-8", "replace")
+    if error_text.strip():
+        logger.debug(
+            "wheelnext-pip: %s: stderr of provider %s:\n%s", namespace, names, _tail(error_text)
+        )
+    if process.returncode != 0:
+        last = _last_line(error_text)
+        reason = (
+            last[len(_ERROR_PREFIX) :]
+            if last.startswith(_ERROR_PREFIX)
+            else f"exit code {process.returncode}"
+        )
+        logger.warning(
+            "wheelnext-pip: %s: variant provider %s failed (%s); the namespace is unsupported",
+            namespace,
+            names,
+            _one_line(reason, 200),
+        )
+        return None
+    if len(stdout) > _MAX_ANSWER_BYTES:
+        logger.warning(
+            "wheelnext-pip: %s: variant provider %s answered more than %d bytes; ignored",
+            namespace,
+            names,
+            _MAX_ANSWER_BYTES,
+        )
+        return None
+    try:
+        answer: object = json.loads(stdout.decode("utf-8"))
+    except ValueError:
+        logger.warning(
+            "wheelnext-pip: %s: variant provider %s gave an answer that is not JSON; ignored",
+            namespace,
+            names,
+        )
+        return None
+    return answer
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if sys.platform != "win32":
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        process.kill()
+    # The pipes are closed by us; do not wait for grandchildren that might still hold them.
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _to_properties(answer: object, namespace: str, names: str) -> NamespaceProperties | None:
+    """Validate the runner's answer: bad features and values dropped with a warning."""
+    where = f"{namespace}: variant provider {names}"
+    if not isinstance(answer, list):
+        logger.warning("wheelnext-pip: %s answered something else than a list; ignored", where)
+        return None
+    features: list[SupportedFeature] = []
+    seen: set[str] = set()
+    for item in answer:
+        name = item.get("name") if isinstance(item, dict) else None
+        values = item.get("values") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not is_valid_feature(name):
+            logger.warning(
+                "wheelnext-pip: %s: feature %s dropped: not made of a-z, 0-9 and _",
+                where,
+                _one_line(repr(name), 80),
+            )
+            continue
+        if name in seen:
+            logger.warning("wheelnext-pip: %s: feature %r listed twice; first kept", where, name)
+            continue
+        if not isinstance(values, list):
+            logger.warning(
+                "wheelnext-pip: %s: feature %r dropped: its values are not a list", where, name
+            )
+            continue
+        kept: list[str] = []
+        for value in values:
+            if not isinstance(value, str) or not is_valid_value(value):
+                logger.warning(
+                    "wheelnext-pip: %s: value %s of feature %r dropped: not made of a-z, 0-9, "
+                    "_ and .",
+                    where,
+                    _one_line(repr(value), 80),
+                    name,
+                )
+            elif value not in kept:
+                kept.append(value)
+        seen.add(name)
+        features.append(SupportedFeature(name, tuple(kept)))
+    return NamespaceProperties(namespace, tuple(features))
