@@ -9,6 +9,7 @@ module is, so ``pip --version`` and other runs that never reach a command pay no
 from __future__ import annotations
 
 import os
+import sys
 from types import ModuleType
 
 from wheelnext_pip import _imphook
@@ -17,6 +18,7 @@ from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
 __all__ = ["activate", "deactivate"]
 
 CLI_MODULE = "pip._internal.cli.base_command"
+MAIN_PARSER = "pip._internal.cli.main_parser"
 _activated = {"done": False}
 
 
@@ -31,11 +33,47 @@ def _on_cli_imported(module: ModuleType) -> None:
         pass  # never break pip's own import; doctor shows what did not apply
 
 
+def _names_another_python(args: object) -> bool:
+    if os.environ.get("_PIP_RUNNING_IN_SUBPROCESS"):
+        return False
+    words = args if isinstance(args, list) else []
+    named = any(
+        isinstance(w, str) and (w == "--python" or w.startswith("--python=")) for w in words
+    )
+    return named or bool(os.environ.get("PIP_PYTHON"))
+
+
+def _on_main_parser_imported(module: ModuleType) -> None:
+    """pip re-runs itself under ``--python X`` while parsing the command line, before any
+    command hook: a protection that X would not have must stop pip here."""
+    try:
+        original = module.parse_command
+        if getattr(original, "__wheelnext_pip_point__", None):
+            return
+
+        def parse_command(args: list[str]) -> object:
+            if _names_another_python(args):
+                from wheelnext_pip._pip import session
+
+                problem = session.python_option_problem(args)
+                if problem is not None:
+                    sys.stderr.write(f"ERROR: {problem}\n")
+                    raise SystemExit(1)
+            return original(args)
+
+        parse_command.__wheelnext_pip_point__ = "cli.main_parser:parse_command"  # type: ignore[attr-defined]
+        parse_command.__wrapped__ = original  # type: ignore[attr-defined]
+        setattr(module, "parse_command", parse_command)  # noqa: B010 - a module global
+    except Exception:
+        pass  # never break pip's own import
+
+
 def activate() -> None:
     """Arrange for the patches to be applied; idempotent."""
     if _activated["done"]:
         return
     _activated["done"] = True
+    _imphook.when_imported(MAIN_PARSER, _on_main_parser_imported)
     _imphook.when_imported(CLI_MODULE, _on_cli_imported)
     if os.environ.get(EVENT_LOG_VARIABLE):
         from wheelnext_pip import _state

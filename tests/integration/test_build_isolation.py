@@ -455,3 +455,29 @@ def test_passthrough_with_inprocess_build_deps(
     for entry in backend_logs(logs, "pt_c"):
         assert entry["probe_imports"]["bigdep"] == os.path.join(site, "bigdep", "__init__.py")
         assert entry["probe_imports"]["unrelated"] is None
+
+
+def test_passthrough_looks_in_the_install_target_first(
+    fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
+) -> None:
+    """§5.1 which host: with --target, the framework installed there is the host copy."""
+    env = fresh_plugin_env
+    target = tmp_path / "target"
+    env.pip(
+        "install", "--index-url", build_index.index_url, "--target", str(target),
+        "bigdep==2.4.0", check=True,
+    )  # fmt: skip
+    build_index.clear_requests()
+    result, logs = install(
+        env, build_index, tmp_path, "--target", str(target), "pt-c",
+        settings={PASSTHROUGH: "bigdep"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "pt-c: build requirement bigdep 2.4.0 taken from the target environment" in (
+        result.stdout
+    )
+    assert build_index.project_requests("bigdep") == []
+    for entry in backend_logs(logs, "pt_c"):
+        assert entry["probe_imports"]["bigdep"] == os.path.join(
+            os.path.realpath(target), "bigdep", "__init__.py"
+        )

@@ -181,7 +181,8 @@ def test_hooks_apply_once_although_the_pth_runs_twice(
     assert command["command"] == "install"
     assert len(command["applied"]) == len(set(command["applied"]))
     assert (
-        "models.installation_report:InstallationReport._install_req_to_dict" in command["applied"]
+        "report/models.installation_report:InstallationReport._install_req_to_dict"
+        in command["applied"]
     )
 
 

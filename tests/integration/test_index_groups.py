@@ -366,3 +366,25 @@ def test_explain_and_doctor_show_the_groups(plugin_env: PipEnv, indexes: Indexes
     assert section["sources"]["index-groups"] == "environment variable WHEELNEXT_PIP_INDEX_GROUPS"
     text = plugin_env.run(["-m", "wheelnext_pip", "doctor"], wheelnext="1", env=env).stdout
     assert "index-groups:\n  index groups, first-match: 1. a" in text
+
+
+def test_python_option_needs_wheelnext_pip_there(
+    plugin_env: PipEnv, stock_env: PipEnv, indexes: Indexes
+) -> None:
+    """§7: pip --python X re-runs pip under X; without wheelnext-pip there, groups would be
+    ignored, so pip stops; with it, the ranking holds in the re-run pip."""
+    refused = plugin_env.pip(
+        "--python", str(stock_env.python), "install", "--dry-run", "--index-url",
+        indexes.c.index_url, "foo", wheelnext="1",
+        env={"WHEELNEXT_PIP_INDEX_GROUPS": indexes.groups()},
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert f"--python {stock_env.python} has no wheelnext-pip" in refused.stderr
+    assert indexes.c.project_requests("foo") == []
+    accepted = plugin_env.pip(
+        "--python", str(plugin_env.python), "install", "--dry-run", "--index-url",
+        indexes.c.index_url, "foo", wheelnext="1",
+        env={"WHEELNEXT_PIP_INDEX_GROUPS": indexes.groups()},
+    )  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Would install foo-1.0" in accepted.stdout

@@ -100,6 +100,11 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         # null variant against an ordinary wheel with a better tag (py311 > py3)
         variant_wheel(d, "vnull", "1.0", "null", {"null": {}}),
         make_wheel(d, "vnull", "1.0", tag="py311-none-any"),
+        # variants whose -variants.json is broken, or of a schema major we do not know
+        variant_wheel(d, "vbad", "1.0", "x8664v3", VPKG_VARIANTS),
+        make_wheel(d, "vbad", "1.0"),
+        variant_wheel(d, "vfuture", "1.0", "x8664v3", VPKG_VARIANTS),
+        make_wheel(d, "vfuture", "1.0"),
         # variants without their -variants.json
         variant_wheel(d, "vnojson", "1.0", "x8664v3", VPKG_VARIANTS),
         make_wheel(d, "vnojson", "1.0"),
@@ -130,7 +135,13 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
     )
     legacy_file = d / "torchish-2.9.0-variants.json"
     shutil.copyfile(LEGACY_DATA / "torch-2.9.0-variants.json", legacy_file)
+    (d / "vbad-1.0-variants.json").write_text('{"$schema": "truncated')
+    future = document(VPKG_VARIANTS)
+    future["$schema"] = "https://variants-schema.wheelnext.dev/peps/850/v1.0.0.json"
+    (d / "vfuture-1.0-variants.json").write_text(json.dumps(future))
     metadata = {
+        "vbad": [d / "vbad-1.0-variants.json"],
+        "vfuture": [d / "vfuture-1.0-variants.json"],
         "vpkg": [metadata_file(d, "vpkg", "1.0", VPKG_VARIANTS)],
         "vonly": [metadata_file(d, "vonly", "1.0", VPKG_VARIANTS)],
         "vnull": [metadata_file(d, "vnull", "1.0", {"null": {}})],
@@ -242,8 +253,11 @@ def test_nvidia_overrides_and_disable_providers(
     assert chosen == {"vpkg": ("1.0", "x8664v3")}
 
 
-def test_real_x86_64_detection(plugin_env: PipEnv, variant_index: IndexServer) -> None:
-    """The built-in x86_64 provider runs for real when nothing overrides it."""
+def test_real_x86_64_detection(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """The built-in x86_64 provider runs for real when nothing overrides it; its answer is
+    kept in pip's cache folder for the next run."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         pytest.skip("not an x86_64 machine")
     from wheelnext_pip.variants.detect import detect_x86_64
@@ -252,8 +266,13 @@ def test_real_x86_64_detection(plugin_env: PipEnv, variant_index: IndexServer) -
     assert levels is not None
     best = levels.features[0].values[0] if levels.features else None
     expected = f"x8664{best}" if best in ("v2", "v3", "v4") else "null"
-    code, chosen, output = resolve(plugin_env, variant_index, "vpkg")
+    cache = tmp_path / "cache"
+    code, chosen, output = resolve(plugin_env, variant_index, "--cache-dir", str(cache), "vpkg")
     assert code == 0 and chosen == {"vpkg": ("1.0", expected)}, output
+    stored = json.loads((cache / "wheelnext-variant-detection/variant-detection.json").read_text())
+    assert "x86_64" in stored["namespaces"]
+    code, chosen, _ = resolve(plugin_env, variant_index, "--cache-dir", str(cache), "vpkg")
+    assert chosen == {"vpkg": ("1.0", expected)}
 
 
 def test_missing_metadata_skips_variants(
@@ -265,6 +284,20 @@ def test_missing_metadata_skips_variants(
     )
     assert code == 0 and chosen == {"vnojson": ("1.0", None)}, output
     assert output.count("vnojson 1.0: no vnojson-1.0-variants.json is listed") == 1
+
+
+def test_unusable_metadata_is_one_warning(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """2: malformed JSON or an unknown major schema: one warning naming the file, the variant
+    wheels are skipped and pip carries on with the ordinary wheel."""
+    settings = x86(tmp_path, '"v3"')
+    code, chosen, output = resolve(plugin_env, variant_index, "vbad", "vfuture", settings=settings)
+    assert code == 0 and chosen == {"vbad": ("1.0", None), "vfuture": ("1.0", None)}, output
+    (bad,) = [line for line in output.splitlines() if "vbad-1.0-variants.json" in line]
+    (future,) = [line for line in output.splitlines() if "vfuture-1.0-variants.json" in line]
+    assert "variant wheels are skipped" in bad and "variant wheels are skipped" in future
+    assert "Traceback" not in output
 
 
 def test_variant_labels(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
@@ -368,17 +401,47 @@ def test_plugin_providers_run_only_when_trusted(
     into its own cached environment, queried out of process, and its answer used."""
     variant_index.clear_requests()  # the index is shared by the tests of this pip
     marker = tmp_path / "marker"
-    settings = {"FAKEPROV_MARKER": str(marker), "PIP_CACHE_DIR": str(tmp_path / "cache")}
-    code, chosen, output = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    settings = {"FAKEPROV_MARKER": str(marker)}
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    code, chosen, output = resolve(plugin_env, variant_index, *cache, "vplug", settings=settings)
     assert code == 0 and chosen == {"vplug": ("1.0", "null")}, output
     assert not marker.exists()
     assert variant_index.project_requests("fakeprov") == []
     assert not (tmp_path / "cache" / "wheelnext-variant-providers").exists()
 
     settings["WHEELNEXT_PIP_TRUST_PROVIDERS"] = "fakeprov"
-    code, chosen, output = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    code, chosen, output = resolve(plugin_env, variant_index, *cache, "vplug", settings=settings)
     assert code == 0 and chosen == {"vplug": ("1.0", "plugged")}, output
     assert marker.read_text().splitlines() == ["imported"]
-    code, chosen, _ = resolve(plugin_env, variant_index, "vplug", settings=settings)
+    code, chosen, _ = resolve(plugin_env, variant_index, *cache, "vplug", settings=settings)
     assert chosen == {"vplug": ("1.0", "plugged")}
     assert len(variant_index.project_requests("fakeprov")) == 1  # the venv is cached
+
+
+def test_download_wheel_and_wheels_named_by_url(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """5, 1: pip download and pip wheel pick the variant; a variant wheel named by URL is
+    checked against its own variant.json once downloaded."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    for command, option in (("download", "-d"), ("wheel", "-w")):
+        folder = tmp_path / command
+        result = plugin_env.pip(
+            command, "--no-deps", option, str(folder), "--index-url", variant_index.index_url,
+            "vpkg", wheelnext="1", env=settings,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert [path.name for path in folder.iterdir()] == ["vpkg-1.0-py3-none-any-x8664v3.whl"]
+
+    base = variant_index.url + "/files/"
+    code, chosen, output = resolve(
+        plugin_env, variant_index, base + "vpkg-1.0-py3-none-any-x8664v2.whl", settings=settings
+    )
+    assert code == 0 and chosen == {"vpkg": ("1.0", "x8664v2")}, output
+    code, _, output = resolve(
+        plugin_env, variant_index, base + "vpkg-1.0-py3-none-any-cu12.whl", settings=settings
+    )
+    assert code != 0
+    assert "is the variant 'cu12', which this machine does not support" in output
+    assert "nvidia :: cuda_version_lower_bound :: 12.0" in output
+    assert "Traceback" not in output

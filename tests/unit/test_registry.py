@@ -70,9 +70,9 @@ def test_applies_methods_classmethods_and_globals(fake_module: types.ModuleType)
     assert fake_module.evaluate("l") == "EVALUATED L"
     assert isinstance(Finder.__dict__["create"], classmethod)
     assert registry.applied_keys() == [
-        f"{MODULE}:Finder.find",
-        f"{MODULE}:Finder.create",
-        f"{MODULE}:evaluate",
+        f"demo/{MODULE}:Finder.find",
+        f"demo/{MODULE}:Finder.create",
+        f"demo/{MODULE}:evaluate",
     ]
 
 
@@ -193,7 +193,7 @@ def test_two_sets_may_wrap_the_same_function(fake_module: types.ModuleType) -> N
     assert first.active and second.active
     assert Finder().find("x") == "FOUND X ANY!"
     assert registry.original_of("demo", f"{MODULE}:Finder.find") is not None
-    assert registry.applied_keys() == [f"{MODULE}:Finder.find"] * 2
+    assert registry.applied_keys() == [f"demo/{MODULE}:Finder.find", f"other/{MODULE}:Finder.find"]
 
 
 def test_argument_helpers() -> None:

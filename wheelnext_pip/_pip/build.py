@@ -23,12 +23,14 @@ import contextvars
 import csv
 import logging
 import os
+import site
 import sys
+import sysconfig
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
 from wheelnext_pip._settings import Settings
 from wheelnext_pip.build_isolation import (
     BuildIsolationError,
@@ -248,9 +250,44 @@ def _get_prepared_distribution(
 # -- passthrough: the isolated environment's install_requirements -----------------------
 
 
+#: Where this run installs when that is not the running interpreter's environment
+#: (``--target``, ``--prefix``, ``--user``): the host passthrough looks there first.
+_INSTALL_LOCATIONS: list[str] = []
+
+
+def _collector_create(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip builds its index collector from the command's options: note the install target."""
+    try:
+        options = argument(args, kwargs, 2, "options")
+        _INSTALL_LOCATIONS[:] = _install_locations(options)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(*args, **kwargs)
+
+
+def _install_locations(options: Any) -> list[str]:
+    target = getattr(options, "target_dir", None)
+    if target:
+        return [os.path.abspath(target)]
+    prefix = getattr(options, "prefix_path", None)
+    if prefix:
+        variables = {"base": prefix, "platbase": prefix}
+        paths = sysconfig.get_paths(vars=variables)
+        return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+    if getattr(options, "use_user_site", False):
+        return [site.getusersitepackages()]
+    return []
+
+
 def _host_lookup(name: str) -> tuple[InstalledDist, Any] | None:
-    environment = sys.modules[METADATA].get_default_environment()
-    dist = environment.get_distribution(name)
+    metadata = sys.modules[METADATA]
+    dist = None
+    if _INSTALL_LOCATIONS:
+        dist = metadata.get_environment(list(_INSTALL_LOCATIONS)).get_distribution(name)
+    if dist is None:
+        dist = metadata.get_default_environment().get_distribution(name)
     if dist is None:
         return None
     requires = tuple(str(value) for value in (dist.metadata.get_all("Requires-Dist") or []))
@@ -502,6 +539,13 @@ BUILD_ISOLATION = PatchSet(
             ),
         ),
         PatchPoint(FEATURE, WHEEL_BUILDER, "_should_cache", _should_cache, params=("req",)),
+        PatchPoint(
+            FEATURE,
+            "pip._internal.index.collector",
+            "LinkCollector.create",
+            _collector_create,
+            params=("cls", "session", "options"),
+        ),
         PatchPoint(
             FEATURE,
             CACHE,

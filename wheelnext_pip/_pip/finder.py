@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -572,6 +574,38 @@ def _find_candidates(
     except Exception as exc:
         raise _stop(exc) from None
     return original(*args, **kwargs)
+
+
+def _python_option(argv: list[str]) -> str | None:
+    for index, word in enumerate(argv):
+        if word == "--python" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--python="):
+            return word.split("=", 1)[1]
+    return os.environ.get("PIP_PYTHON") or None
+
+
+def preflight(argv: list[str]) -> str | None:
+    """``pip --python X`` re-runs pip under X, where only an installed wheelnext-pip can keep
+    the ranking: refuse to hand the run over to an interpreter that would ignore it."""
+    if os.environ.get("_PIP_RUNNING_IN_SUBPROCESS"):
+        return None
+    python = _python_option(argv)
+    if python is None:
+        return None
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import wheelnext_pip"], capture_output=True, timeout=60
+        )
+        present = probe.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        present = False
+    if present:
+        return None
+    return (
+        f"index groups are configured, but --python {python} has no wheelnext-pip, so pip "
+        "there would ignore them; install wheelnext-pip into that environment or drop --python"
+    )
 
 
 def _venv_build_environment_init(

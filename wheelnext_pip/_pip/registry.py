@@ -282,7 +282,8 @@ def original_of(patch_set: str, key: str) -> Any:
 
 
 def applied_keys() -> Sequence[str]:
-    return [applied.point.key for applied in _APPLIED.values()]
+    """``set/module:attribute`` of every applied point (one pip function may carry several)."""
+    return list(_APPLIED)
 
 
 def hook_failed(patch_set: str, exc: BaseException) -> None:

@@ -8,7 +8,7 @@ import sys
 from types import ModuleType
 
 from wheelnext_pip import __version__, _state
-from wheelnext_pip._pip import catalog, cli, compat, config
+from wheelnext_pip._pip import catalog, cli, compat, config, finder
 from wheelnext_pip._pip.registry import applied_keys, apply_set
 from wheelnext_pip._settings import Settings, resolve_settings
 from wheelnext_pip.errors import SettingsError
@@ -46,6 +46,24 @@ def on_cli_imported(module: ModuleType) -> None:
         _state.STATE.pending_warnings.append(
             f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
         )
+
+
+def python_option_problem(argv: list[str]) -> str | None:
+    """Why pip must not re-run itself under ``--python`` (index groups would be lost)."""
+    try:
+        try:
+            entries = config.read_file_entries(isolated="--isolated" in argv)
+        except Exception:
+            entries = []
+        settings = resolve_settings(os.environ, entries)
+    except SettingsError as exc:
+        return f"wheelnext-pip: {exc}"
+    if not settings.switch.on or "index-groups" not in settings.switch.features:
+        return None
+    if not finder.needed(settings):
+        return None
+    problem = finder.preflight(argv)
+    return None if problem is None else f"wheelnext-pip: {problem}"
 
 
 def active_features(settings: Settings) -> frozenset[str]:

@@ -20,18 +20,25 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pip._internal.exceptions import InstallationError, UnsupportedWheel
-from pip._internal.utils.appdirs import user_cache_dir
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
 from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
 from wheelnext_pip._settings import Settings, canonicalize_name
-from wheelnext_pip.variants.detect import detect_builtin
+from wheelnext_pip.variants.cache import (
+    detection_cache_key,
+    fingerprint_inputs,
+    load_detection_cache,
+    read_nvidia_driver_state,
+    store_detection_cache,
+)
+from wheelnext_pip.variants.detect import detect_builtin, read_linux_cpu_flags
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.filenames import (
     VariantWheelFilename,
@@ -74,14 +81,34 @@ class _Machine:
     #: namespace -> (decision source, where the properties came from, notes) for doctor/explain.
     origins: dict[str, str] = field(default_factory=dict)
 
+    #: Detection answers kept on disk across runs (None: not loaded yet).
+    stored: dict[str, NamespaceProperties | None] | None = None
+    store_key: str = ""
+
+    def detect(self, namespace: str) -> NamespaceProperties | None:
+        """A built-in provider's answer: from the on-disk cache while the machine's
+        fingerprint (driver, GPUs, CPU flags, override variables) is unchanged."""
+        folder = _detection_cache_dir()
+        if self.stored is None:
+            self.stored = {}
+            if folder is not None:
+                self.store_key = detection_cache_key(_fingerprint())
+                self.stored = load_detection_cache(folder, self.store_key) or {}
+        if namespace in self.stored:
+            return self.stored[namespace]
+        detection = detect_builtin(namespace, environ=os.environ)
+        for note in detection.notes:
+            logger.debug("wheelnext-pip: %s", note)
+        self.stored[namespace] = detection.properties
+        if folder is not None:
+            store_detection_cache(folder, self.store_key, self.stored)
+        return detection.properties
+
     def answer(self, decision: ProviderDecision) -> NamespaceProperties | None:
         if decision.source == "builtin":
             key: tuple[object, ...] = ("builtin", decision.namespace)
             if key not in self.answers:
-                detection = detect_builtin(decision.namespace, environ=os.environ)
-                for note in detection.notes:
-                    logger.debug("wheelnext-pip: %s", note)
-                self.answers[key] = detection.properties
+                self.answers[key] = self.detect(decision.namespace)
             return self.answers[key]
         key = ("plugin", decision.namespace, decision.requires, decision.plugin_api)
         if key not in self.answers:
@@ -93,7 +120,10 @@ class _Machine:
                 cache_dir=_pip_cache_dir(), pip_install_args=tuple(_RUN.index_arguments)
             )
             self.answers[key] = plugins.answer_trusted_plugin(
-                decision, environment=environment, trusted=self.settings.trust_providers
+                decision,
+                environment=environment,
+                trusted=self.settings.trust_providers,
+                require_hashes=_RUN.require_hashes,
             )
         return self.answers[key]
 
@@ -122,6 +152,9 @@ class _Run:
     announced: set[str] = field(default_factory=set)
     #: pip's index options, for installing trusted provider plugins from the same places.
     index_arguments: list[str] = field(default_factory=list)
+    #: pip's cache folder (None with --no-cache-dir) and --require-hashes, from its options.
+    cache_dir: str | None = None
+    require_hashes: bool = False
 
 
 _RUN = _Run()
@@ -261,11 +294,39 @@ def _index_arguments(scope: Any) -> list[str]:
     return arguments
 
 
+def _fingerprint() -> dict[str, str]:
+    driver, gpus = read_nvidia_driver_state()
+    return fingerprint_inputs(
+        machine=platform.machine(),
+        system=platform.system(),
+        environ=os.environ,
+        nvidia_driver=driver,
+        gpus=gpus,
+        cpu_flags=read_linux_cpu_flags(),
+    )
+
+
+def _detection_cache_dir() -> str | None:
+    cache = _pip_cache_dir()
+    return None if cache is None else os.path.join(cache, "wheelnext-variant-detection")
+
+
 def _pip_cache_dir() -> str | None:
-    configured = os.environ.get("PIP_CACHE_DIR")
-    if configured:
-        return configured
-    return str(user_cache_dir("pip"))
+    return _RUN.cache_dir
+
+
+def _collector_create(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip builds its index collector from the command's options: note the cache folder."""
+    try:
+        options = argument(args, kwargs, 2, "options")
+        cache_dir = getattr(options, "cache_dir", None)
+        _RUN.cache_dir = str(cache_dir) if cache_dir else None
+        _RUN.require_hashes = bool(getattr(options, "require_hashes", False))
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(*args, **kwargs)
 
 
 def _fetch_metadata(link: Any) -> VariantMetadata | str:
@@ -435,22 +496,10 @@ def _read_wheel_variant_json(path: str) -> bytes:
         return archive.read(found[0])
 
 
-def _fail_if_link_is_unsupported_wheel(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = original(*args, **kwargs)
-    link = argument(args, kwargs, 1, "link")
-    parsed = variant_filename(getattr(link, "filename", ""))
-    if parsed is None:
-        return result
-    if not getattr(link, "is_file", False):
-        _warn_once(
-            f"direct:{_url(link)}",
-            f"{link.filename}: a variant wheel named by URL is not checked against this machine",
-        )
-        return result
+def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> None:
+    """A variant wheel named directly must fit this machine (PEP 825: never install
+    unsupported properties); its own ``variant.json`` says what it needs."""
     try:
-        path = link.file_path
         document = parse_variant_metadata(_read_wheel_variant_json(path), parsed.filename)
         check_wheel_variant_json(document, parsed.label)
         machine = _machine()
@@ -467,9 +516,42 @@ def _fail_if_link_is_unsupported_wheel(
             f"support: {describe_unsupported(properties, supported)}"
         )
     texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
-    project = canonicalize_name(parsed.name)
-    _RUN.chosen_info[_url(link)] = (project, parsed.label, tuple(texts))
-    report.annotate_link(_url(link), variant_label=parsed.label, variant_properties=texts)
+    _RUN.chosen_info[url] = (canonicalize_name(parsed.name), parsed.label, tuple(texts))
+    report.annotate_link(url, variant_label=parsed.label, variant_properties=texts)
+
+
+def _fail_if_link_is_unsupported_wheel(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """A local variant wheel named directly is checked at once."""
+    result = original(*args, **kwargs)
+    link = argument(args, kwargs, 1, "link")
+    parsed = variant_filename(getattr(link, "filename", ""))
+    if parsed is not None and getattr(link, "is_file", False):
+        _check_direct_variant(parsed, link.file_path, _url(link))
+    return result
+
+
+def _check_metadata_consistency(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """A variant wheel named by URL is checked once pip has downloaded it, before any
+    installation starts."""
+    result = original(*args, **kwargs)
+    candidate = args[0]
+    link = getattr(candidate, "_link", None)
+    parsed = variant_filename(getattr(link, "filename", ""))
+    if parsed is None or getattr(link, "is_file", True) or _url(link) in _RUN.ranks:
+        return result  # not a variant, checked already, or chosen from an index
+    path = getattr(getattr(candidate, "_ireq", None), "local_file_path", None)
+    if isinstance(path, str) and os.path.isfile(path):
+        _check_direct_variant(parsed, path, _url(link))
+    else:
+        _warn_once(
+            f"direct:{_url(link)}",
+            f"{parsed.filename}: a variant wheel named by URL could not be checked against "
+            "this machine (pip did not download it during resolution)",
+        )
     return result
 
 
@@ -535,6 +617,10 @@ VARIANTS = PatchSet(
     FEATURE,
     (
         PatchPoint(
+            FEATURE, "pip._internal.index.collector", "LinkCollector.create", _collector_create,
+            params=("cls", "session", "options"),
+        ),
+        PatchPoint(
             FEATURE, "pip._internal.models.wheel", "Wheel.__init__", _wheel_init,
             params=("self", "filename"),
         ),
@@ -558,6 +644,11 @@ VARIANTS = PatchSet(
             FEATURE, "pip._internal.resolution.resolvelib.factory",
             "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
             params=("self", "link"),
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.resolution.resolvelib.candidates",
+            "_InstallRequirementBackedCandidate._check_metadata_consistency",
+            _check_metadata_consistency, params=("self", "dist"),
         ),
         PatchPoint(
             FEATURE, "pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
