@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_PIPS = ("23.0.1", "23.2.1", "24.0", "24.2", "25.0.1", "25.3", "26.0.1", "26.3")
+DEFAULT_PIPS = ("23.0.1", "23.2.1", "24.2", "25.3", "26.2.1", "26.3")
 #: Extra matrix runs on the oldest and newest Python: (Python release, pip version).
 EDGE_RUNS = (((3, 9), "23.0.1"), ((3, 13), "26.3"))
 RUNTIME_DEPENDENCIES = ("packaging", "nvidia-ml-py", "tomli")

@@ -100,6 +100,9 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         # null variant against an ordinary wheel with a better tag (py311 > py3)
         variant_wheel(d, "vnull", "1.0", "null", {"null": {}}),
         make_wheel(d, "vnull", "1.0", tag="py311-none-any"),
+        # two releases: only the one pip settles on has its metadata fetched
+        variant_wheel(d, "vtwo", "1.0", "x8664v2", VPKG_VARIANTS),
+        variant_wheel(d, "vtwo", "2.0", "x8664v2", VPKG_VARIANTS),
         # variants whose -variants.json is broken, or of a schema major we do not know
         variant_wheel(d, "vbad", "1.0", "x8664v3", VPKG_VARIANTS),
         make_wheel(d, "vbad", "1.0"),
@@ -140,6 +143,10 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
     future["$schema"] = "https://variants-schema.wheelnext.dev/peps/850/v1.0.0.json"
     (d / "vfuture-1.0-variants.json").write_text(json.dumps(future))
     metadata = {
+        "vtwo": [
+            metadata_file(d, "vtwo", "1.0", VPKG_VARIANTS),
+            metadata_file(d, "vtwo", "2.0", VPKG_VARIANTS),
+        ],
         "vbad": [d / "vbad-1.0-variants.json"],
         "vfuture": [d / "vfuture-1.0-variants.json"],
         "vpkg": [metadata_file(d, "vpkg", "1.0", VPKG_VARIANTS)],
@@ -284,6 +291,21 @@ def test_missing_metadata_skips_variants(
     )
     assert code == 0 and chosen == {"vnojson": ("1.0", None)}, output
     assert output.count("vnojson 1.0: no vnojson-1.0-variants.json is listed") == 1
+
+
+def test_metadata_is_fetched_only_for_releases_pip_reaches(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """§4: -variants.json is fetched lazily, per release, when the resolver reaches it."""
+    variant_index.clear_requests()
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "vtwo", settings=x86(tmp_path, '"v2"')
+    )
+    assert code == 0 and chosen == {"vtwo": ("2.0", "x8664v2")}, output
+    fetched = [p for p in variant_index.requested_paths() if p.endswith("-variants.json")]
+    assert fetched == ["/files/vtwo-2.0-variants.json"]
+    code, chosen, _ = resolve(plugin_env, variant_index, "vtwo<2", settings=x86(tmp_path, '"v2"'))
+    assert chosen == {"vtwo": ("1.0", "x8664v2")}
 
 
 def test_unusable_metadata_is_one_warning(

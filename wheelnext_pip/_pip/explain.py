@@ -92,6 +92,12 @@ def explain(project: str, pip_arguments: list[str]) -> int:
     print(f"  pip's locations: {', '.join(map(redact_url, scope.index_urls)) or 'none'}")
     if scope.find_links:
         print(f"  find-links: {', '.join(scope.find_links)}")
+    if result is not None and _state.STATE.is_live(variant_hooks.FEATURE):
+        # The resolver judges each release's variants when it reaches it; judge them all now
+        # and ask again, so the winner shown is the one pip would install.
+        variant_hooks.judge_pending(project)
+        evaluator = package_finder.make_candidate_evaluator(project_name=project)
+        result = evaluator.compute_best_candidate(package_finder.find_all_candidates(project))
     best = getattr(result, "best_candidate", None)
     layout = None
     if settings is not None and _state.STATE.is_live(finder_hooks.FEATURE):

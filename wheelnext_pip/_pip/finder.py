@@ -29,6 +29,7 @@ from pip._vendor.packaging.specifiers import SpecifierSet
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
+from wheelnext_pip._pip import variants as variant_hooks
 from wheelnext_pip._pip.registry import (
     PatchPoint,
     PatchSet,
@@ -427,7 +428,8 @@ def _is_pinned(specifier: Any) -> bool:
 
 def _viable(result: Any, specifier: Any) -> bool:
     """Whether pip's resolver would take a candidate of this result (yanked rules included)."""
-    applicable = _applicable(result)
+    # A variant wheel counts only if it fits this machine (its release is judged now).
+    applicable = [c for c in _applicable(result) if variant_hooks.judge_candidate(c)]
     if any(not candidate.link.is_yanked for candidate in applicable):
         return True
     return bool(applicable) and _is_pinned(specifier)

@@ -144,6 +144,10 @@ class _Run:
     releases: dict[tuple[str, str, str], VariantMetadata] = field(default_factory=dict)
     #: (source, project, version) -> label -> why its wheels were left out.
     excluded: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
+    #: wheel URL -> (release, label) of variant wheels listed before their release is judged.
+    pending: dict[str, tuple[tuple[str, str, str], str]] = field(default_factory=dict)
+    #: release -> the labels that have a wheel there.
+    present_labels: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     #: wheel URL -> its place after the version in pip's sort key (larger is better).
     ranks: dict[str, int] = field(default_factory=dict)
     #: wheel URL -> (project, label, properties) of variant wheels that may be chosen.
@@ -167,7 +171,15 @@ def run_rankings() -> dict[tuple[str, str, str], VariantRanking | str]:
 
 def run_exclusions() -> dict[tuple[str, str, str], dict[str, str]]:
     """label -> why it was left out, per release (for ``explain``)."""
-    return {key: dict(value) for key, value in _RUN.excluded.items()}
+    exclusions = {key: dict(value) for key, value in _RUN.excluded.items()}
+    for key, labels in _RUN.present_labels.items():
+        ranking = _RUN.rankings.get(key)
+        if isinstance(ranking, VariantRanking):
+            for label in labels - set(ranking.labels):
+                exclusions.setdefault(key, {}).setdefault(
+                    label, _exclusion_reason(key, ranking, label)
+                )
+    return exclusions
 
 
 def _warn_once(key: str, message: str) -> None:
@@ -200,9 +212,20 @@ def _machine() -> _Machine:
     return _RUN.machine
 
 
+#: file name -> its variant parse (None: not a variant name). pip asks for the same names
+#: many times (link evaluation, every sort-key computation); a page may list thousands.
+_FILENAMES: dict[str, VariantWheelFilename | None] = {}
+#: ordinary name of variant wheels -> the attributes pip's ``Wheel`` computed for it.
+_WHEELS: dict[str, dict[str, Any]] = {}
+
+
 def variant_filename(filename: str) -> VariantWheelFilename | None:
+    if filename in _FILENAMES:
+        return _FILENAMES[filename]
     parsed = parse_wheel_filename(filename)
-    return parsed if isinstance(parsed, VariantWheelFilename) else None
+    result = parsed if isinstance(parsed, VariantWheelFilename) else None
+    _FILENAMES[filename] = result
+    return result
 
 
 def _url(link: Any) -> str:
@@ -233,7 +256,16 @@ def _wheel_init(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
     parsed = variant_filename(filename) if isinstance(filename, str) else None
     if parsed is None:
         return original(*args, **kwargs)
-    original(wheel, parsed.without_label)
+    # The variants of a release share their ordinary name (cu126 and cu128 builds have the
+    # same tags): pip parses each such name once.
+    ordinary = parsed.without_label
+    known = _WHEELS.get(ordinary)
+    if known is not None and hasattr(wheel, "__dict__"):
+        vars(wheel).update(known)
+    else:
+        original(wheel, ordinary)
+        if hasattr(wheel, "__dict__"):
+            _WHEELS[ordinary] = dict(vars(wheel))
     wheel.filename = filename
     setattr(wheel, _LABEL_ATTRIBUTE, parsed.label)
     return None
@@ -394,9 +426,45 @@ def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
 # -- selection -------------------------------------------------------------------------------
 
 
+_LABELS: dict[str, str | None] = {}
+
+
 def _label_of(link: Any) -> str | None:
-    parsed = variant_filename(getattr(link, "filename", ""))
-    return None if parsed is None else parsed.label
+    url = str(link.url)
+    if url not in _LABELS:
+        parsed = variant_filename(getattr(link, "filename", ""))
+        _LABELS[url] = None if parsed is None else parsed.label
+    return _LABELS[url]
+
+
+#: Provisional places in pip's key for variants of releases not judged yet: any variant
+#: before ``null``, ``null`` before ordinary wheels (0), as the judged ranks will be.
+_UNJUDGED_VARIANT, _UNJUDGED_NULL = 2, 1
+
+
+def _accept(url: str, key: tuple[str, str, str], label: str) -> None:
+    """A variant wheel that may be chosen: remember it for the report and the info line."""
+    document = _RUN.releases.get(key)
+    properties = document.properties_of(label) if document is not None else None
+    texts = tuple(sorted(str(prop) for prop in properties or ()))
+    _RUN.chosen_info[url] = (key[1], label, texts)
+    report.annotate_link(url, variant_label=label, variant_properties=list(texts))
+
+
+def _judge(key: tuple[str, str, str], url: str, label: str) -> bool:
+    """Whether this variant wheel may be taken: the release is judged on first use (its
+    metadata fetched once), and of its variant wheels only the best eligible one is taken."""
+    ranking = _ranking(key[1], key[2], key[0])
+    if isinstance(ranking, str):
+        return False
+    present = _RUN.present_labels.get(key, set())
+    best = next((name for name in ranking.labels if name in present), None)
+    if label == best:
+        _accept(url, key, label)
+        return True
+    if not ranking.is_eligible(label):
+        _RUN.excluded.setdefault(key, {})[label] = _exclusion_reason(key, ranking, label)
+    return False
 
 
 def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
@@ -406,12 +474,20 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
     for candidate in candidates:
         link = candidate.link
         label = _label_of(link)
-        version = _version_key(candidate.version)
         if label is None and wanted_label is None:
             kept.append(candidate)
             continue
-        key = (_source_of(link), project, version)
-        ranking = _ranking(project, version, key[0])
+        url = _url(link)
+        key = (_source_of(link), project, _version_key(candidate.version))
+        if label is not None:
+            _RUN.present_labels.setdefault(key, set()).add(label)
+        if wanted_label is None and key not in _RUN.rankings:
+            # Judged when pip's resolver first reaches this release (uv does the same).
+            _RUN.pending[url] = (key, label or "")
+            _RUN.ranks[url] = _UNJUDGED_NULL if label == "null" else _UNJUDGED_VARIANT
+            kept.append(candidate)
+            continue
+        ranking = _ranking(project, key[2], key[0])
         if isinstance(ranking, str):
             continue  # unusable metadata; with variant-labels nothing else may be taken either
         if not ranking.is_eligible(label):
@@ -420,14 +496,9 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
                 _RUN.excluded.setdefault(key, {})[label] = reason
                 logger.debug("wheelnext-pip: skipping %s: %s", link.filename, reason)
             continue
-        url = _url(link)
         _RUN.ranks[url] = ranking.pip_key_component(label)
         if label is not None:
-            document = _RUN.releases.get(key)
-            properties = document.properties_of(label) if document is not None else None
-            texts = tuple(sorted(str(prop) for prop in properties or ()))
-            _RUN.chosen_info[url] = (project, label, texts)
-            report.annotate_link(url, variant_label=label, variant_properties=list(texts))
+            _accept(url, key, label)
         kept.append(candidate)
     if wanted_label is not None and not kept and candidates:
         _warn_once(
@@ -436,6 +507,39 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
             f"(variant-labels = {project}={wanted_label})",
         )
     return kept
+
+
+def judge_candidate(candidate: Any) -> bool:
+    """Whether a candidate pip listed may really be taken (judging its release if needed)."""
+    pending = _RUN.pending.get(_url(candidate.link))
+    if pending is None:
+        return True
+    key, label = pending
+    ranking = _ranking(key[1], key[2], key[0])
+    return not isinstance(ranking, str) and ranking.is_eligible(label)
+
+
+def judge_pending(project: str) -> None:
+    """Judge every release of ``project`` seen so far (``explain`` shows them all)."""
+    for key, _ in list(_RUN.pending.values()):
+        if key[1] == canonicalize_name(project):
+            _ranking(key[1], key[2], key[0])
+
+
+def _make_candidate_from_link(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    link = argument(args, kwargs, 1, "link")
+    try:
+        pending = _RUN.pending.get(_url(link))
+        if pending is not None and not _judge(pending[0], _url(link), pending[1]):
+            return None  # pip then tries the release's next file
+    except VariantError as exc:
+        raise InstallationError(f"wheelnext-pip: {exc}") from None
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        return None  # never take an unjudged variant
+    return original(*args, **kwargs)
 
 
 def _exclusion_reason(key: tuple[str, str, str], ranking: VariantRanking, label: str) -> str:
@@ -467,13 +571,23 @@ def _get_applicable_candidates(
         return [c for c in applicable if _label_of(c.link) is None]
 
 
+_SORT_KEYS_ATTRIBUTE = "_wheelnext_sort_keys"
+
+
 def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    key = original(*args, **kwargs)
+    evaluator = args[0]
+    candidate = argument(args, kwargs, 1, "candidate")
+    # pip's key of a candidate never changes for one evaluator; with variants a release has
+    # many files and each is keyed in two sorts and a max: compute it once.
+    known = vars(evaluator).setdefault(_SORT_KEYS_ATTRIBUTE, {})
+    entry = known.get(id(candidate))
+    if entry is None or entry[0] is not candidate:
+        entry = known[id(candidate)] = (candidate, original(*args, **kwargs), candidate.link.url)
+    key = entry[1]
     if not isinstance(key, tuple) or len(key) != 6:
         return key  # not the (hash, yank, binary, version, tag, build) key we know
     try:
-        candidate = argument(args, kwargs, 1, "candidate")
-        rank = _RUN.ranks.get(_url(candidate.link), 0)
+        rank = _RUN.ranks.get(entry[2].split("#", 1)[0], 0)
         return (*key[:4], rank, *key[4:])
     except Exception as exc:
         hook_failed(FEATURE, exc)
@@ -574,6 +688,7 @@ def _hint_other_variant(dist: Any, finder: Any) -> None:
     project, version = canonicalize_name(str(dist.canonical_name)), str(dist.version)
     if finder is not None and not any(k[1:] == (project, version) for k in _RUN.rankings):
         finder.find_best_candidate(project)  # pip took the installed one without asking
+        judge_pending(project)
     for (_, name, release), ranking in _RUN.rankings.items():
         if name != project or release != version or isinstance(ranking, str):
             continue
@@ -649,6 +764,11 @@ VARIANTS = PatchSet(
             FEATURE, "pip._internal.resolution.resolvelib.candidates",
             "_InstallRequirementBackedCandidate._check_metadata_consistency",
             _check_metadata_consistency, params=("self", "dist"),
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.resolution.resolvelib.factory",
+            "Factory._make_candidate_from_link", _make_candidate_from_link,
+            params=("self", "link", "extras", "template", "name", "version"),
         ),
         PatchPoint(
             FEATURE, "pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
