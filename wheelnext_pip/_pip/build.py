@@ -480,14 +480,22 @@ def doctor_section(settings: Settings | None) -> dict[str, Any]:
         if has_inprocess
         else {"no-build-isolation-package": absent, "build-isolation-passthrough": absent}
     )
+    listed = sorted(settings.no_build_isolation_package) if settings else []
+    passed = sorted(settings.build_isolation_passthrough) if settings else []
+    lines = [
+        f"no-build-isolation-package: {', '.join(listed) or 'none'}; "
+        f"build-isolation-passthrough: {', '.join(passed) or 'none'}"
+    ]
+    for mode, support in modes.items():
+        lines.append(
+            f"{mode}: no-build-isolation-package {support['no-build-isolation-package']}, "
+            f"passthrough {support['build-isolation-passthrough']}"
+        )
     return {
-        "no_build_isolation_package": sorted(settings.no_build_isolation_package)
-        if settings
-        else [],
-        "build_isolation_passthrough": sorted(settings.build_isolation_passthrough)
-        if settings
-        else [],
+        "no_build_isolation_package": listed,
+        "build_isolation_passthrough": passed,
         "modes": modes,
+        "lines": lines,
     }
 
 
