@@ -3,11 +3,12 @@ and the ``main`` wrapper that turns setup failures into one error line."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,6 +20,7 @@ from tests._lib.pipenv import (  # noqa: E402
     build_project_wheel,
     create_env,
     fill_wheelhouse,
+    pip_needs_python,
 )
 
 
@@ -54,3 +56,27 @@ def run_in_workdir(prefix: str, benchmark: Callable[[Path], None]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def benchmark_parser(description: str, rounds: int) -> argparse.ArgumentParser:
+    """The options every benchmark takes: ``--rounds`` and ``--pip``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--rounds", type=int, default=rounds, help=f"measured rounds (default {rounds})"
+    )
+    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
+    return parser
+
+
+def parse_checked(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, *positive: str
+) -> argparse.Namespace:
+    """Parse; ``--rounds`` and the named options must be >= 1, the pip must run here."""
+    args = parser.parse_args(argv)
+    for name in ("rounds", *positive):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    needed = pip_needs_python(args.pip)
+    if sys.version_info[:2] < needed:
+        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
+    return args

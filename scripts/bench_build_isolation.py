@@ -28,9 +28,7 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,14 +37,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scripts._benchlib import (  # noqa: E402
+    benchmark_parser,
+    parse_checked,
+    prepare_plugin_env,
+    run_in_workdir,
+)
 from tests._lib.builders import make_sdist, make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 from tests._lib.pipenv import (  # noqa: E402
     PipEnv,
-    build_project_wheel,
-    create_env,
-    fill_wheelhouse,
-    pip_needs_python,
 )
 
 FRAMEWORK = "bigfw"
@@ -149,18 +149,7 @@ def prepare(work: Path, size_mb: int, pip_version: str) -> tuple[PipEnv, IndexSe
     write_simple_index(work / "www", [framework, sdist])
     print(f"  {framework.name}: {format_bytes(framework.stat().st_size)}", flush=True)
 
-    print("building the wheelnext-pip wheel ...", flush=True)
-    plugin_wheel = build_project_wheel(work / "plugin")
-    wheelhouse = fill_wheelhouse(work / "wheelhouse")
-    shutil.copy2(plugin_wheel, wheelhouse / plugin_wheel.name)
-    print(f"creating an environment with pip {pip_version} and wheelnext-pip ...", flush=True)
-    env = create_env(
-        work / "env",
-        sys.executable,
-        pip_version,
-        plugin_wheel=wheelhouse / plugin_wheel.name,
-        wheelhouse=wheelhouse,
-    )
+    env = prepare_plugin_env(work, pip_version)
     index = IndexServer(work / "www").start()
     print(f"installing {FRAMEWORK} into the environment (the host copy) ...", flush=True)
     env.pip("install", "--index-url", index.index_url, FRAMEWORK, check=True, timeout=1800)
@@ -226,32 +215,19 @@ def benchmark(work: Path, size_mb: int, rounds: int, pip_version: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Compare an isolated build of a framework extension with passthrough."
+    parser = benchmark_parser(
+        "Compare an isolated build of a framework extension with passthrough.", rounds=3
     )
     parser.add_argument("--size-mb", type=int, default=200, help="framework payload (200)")
-    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (default 3)")
-    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
-    args = parser.parse_args(argv)
-    if args.size_mb < 1:
-        parser.error("--size-mb must be at least 1")
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    needed = pip_needs_python(args.pip)
-    if sys.version_info[:2] < needed:
-        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
-    return args
+    return parse_checked(parser, argv, "size_mb")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="wheelnext-bench-build-isolation-") as work:
-            benchmark(Path(work), args.size_mb, args.rounds, args.pip)
-    except (RuntimeError, AssertionError, subprocess.CalledProcessError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_in_workdir(
+        "wheelnext-bench-build-isolation-",
+        lambda work: benchmark(work, args.size_mb, args.rounds, args.pip),
+    )
 
 
 if __name__ == "__main__":

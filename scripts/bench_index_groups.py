@@ -31,10 +31,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts._benchlib import prepare_plugin_env, ratio_text, run_in_workdir  # noqa: E402
+from scripts._benchlib import (  # noqa: E402
+    benchmark_parser,
+    parse_checked,
+    prepare_plugin_env,
+    ratio_text,
+    run_in_workdir,
+)
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
-from tests._lib.pipenv import PipEnv, pip_needs_python  # noqa: E402
+from tests._lib.pipenv import PipEnv  # noqa: E402
 
 GROUPS = ("private", "mirror", "public")
 PER_GROUP = 10
@@ -142,17 +148,9 @@ def benchmark(work: Path, rounds: int, pip_version: str, versions: int) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
-    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
+    parser = benchmark_parser(__doc__.splitlines()[0], rounds=5)
     parser.add_argument("--versions", type=int, default=5, help="releases per project")
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.versions < 1:
-        parser.error("--rounds and --versions must be at least 1")
-    needed = pip_needs_python(args.pip)
-    if sys.version_info[:2] < needed:
-        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
-    return args
+    return parse_checked(parser, argv, "versions")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,9 +40,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts._benchlib import prepare_plugin_env, run_in_workdir  # noqa: E402
+from scripts._benchlib import benchmark_parser, parse_checked, prepare_plugin_env, run_in_workdir  # noqa: E402
 from tests._lib.builders import make_wheel  # noqa: E402
-from tests._lib.pipenv import PipEnv, pip_needs_python  # noqa: E402
+from tests._lib.pipenv import PipEnv  # noqa: E402
 from wheelnext_pip.relink import RelinkResult, format_size, relink_wheel  # noqa: E402
 
 PACKAGE = "benchlib"
@@ -242,21 +242,11 @@ def benchmark(work: Path, size_mb: int, rounds: int, pip_version: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Compare a wheel with copied library aliases against its relinked form."
+    parser = benchmark_parser(
+        "Compare a wheel with copied library aliases against its relinked form.", rounds=5
     )
     parser.add_argument("--size-mb", type=int, default=50, help="library size (default 50)")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
-    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
-    args = parser.parse_args(argv)
-    if args.size_mb < 1:
-        parser.error("--size-mb must be at least 1")
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    needed = pip_needs_python(args.pip)
-    if sys.version_info[:2] < needed:
-        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
-    return args
+    return parse_checked(parser, argv, "size_mb")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,10 +36,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts._benchlib import prepare_plugin_env, ratio_text, run_in_workdir  # noqa: E402
+from scripts._benchlib import (  # noqa: E402
+    benchmark_parser,
+    parse_checked,
+    prepare_plugin_env,
+    ratio_text,
+    run_in_workdir,
+)
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
-from tests._lib.pipenv import PipEnv, hermetic_environ, pip_needs_python  # noqa: E402
+from tests._lib.pipenv import PipEnv, hermetic_environ  # noqa: E402
 from wheelnext_pip.variants.cache import (  # noqa: E402
     detection_cache_key,
     fingerprint_inputs,
@@ -228,17 +234,12 @@ def benchmark(work: Path, rounds: int, pip_version: str, versions: int, labels: 
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
-    parser.add_argument("--pip", default="26.3", help="pip release of the environment")
+    parser = benchmark_parser(__doc__.splitlines()[0], rounds=5)
     parser.add_argument("--versions", type=int, default=50, help="releases (default 50)")
     parser.add_argument("--labels", type=int, default=100, help="variant labels per release")
-    args = parser.parse_args(argv)
-    if min(args.rounds, args.versions, args.labels) < 1 or args.labels > 120:
-        parser.error("--rounds and --versions must be >= 1, --labels 1..120")
-    needed = pip_needs_python(args.pip)
-    if sys.version_info[:2] < needed:
-        parser.error(f"pip {args.pip} needs Python >= {needed[0]}.{needed[1]}")
+    args = parse_checked(parser, argv, "versions", "labels")
+    if args.labels > 120:
+        parser.error("--labels must be at most 120")
     return args
 
 
