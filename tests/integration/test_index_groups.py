@@ -219,9 +219,14 @@ def test_refused_connection_stops_pip_and_next_skips_it(
 ) -> None:
     """7, 8: a group that refuses connections stops pip; with index-on-error=next it is
     skipped with one warning and the project comes from the next group."""
+    # Bound but not listening: connections are refused, and no other test can take the port.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/simple/"
+        _refused_then_skipped(plugin_env, indexes, dead)
+
+
+def _refused_then_skipped(plugin_env: PipEnv, indexes: Indexes, dead: str) -> None:
     groups = f"a = {dead}; b = {indexes.b.index_url}"
     result = run_pip(plugin_env, indexes, "--dry-run", "onlyc", groups=groups)
     assert result.returncode != 0
