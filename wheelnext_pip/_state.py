@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
 from wheelnext_pip._settings import Settings
@@ -46,6 +47,9 @@ class State:
     #: Warnings held until pip has configured logging (so -q and --log apply).
     pending_warnings: list[str] = field(default_factory=list)
     logging_ready: bool = False
+    #: The running command's parsed options (noted where pip builds its index collector):
+    #: features read the cache folder, --require-hashes and the install target from here.
+    command_options: Any = None
 
     def is_live(self, name: str) -> bool:
         status = self.patch_sets.get(name)

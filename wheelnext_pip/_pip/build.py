@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
 from wheelnext_pip._settings import Settings
 from wheelnext_pip.build_isolation import (
     BuildIsolationError,
@@ -250,24 +250,9 @@ def _get_prepared_distribution(
 # -- passthrough: the isolated environment's install_requirements -----------------------
 
 
-#: Where this run installs when that is not the running interpreter's environment
-#: (``--target``, ``--prefix``, ``--user``): the host passthrough looks there first.
-_INSTALL_LOCATIONS: list[str] = []
-
-
-def _collector_create(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """pip builds its index collector from the command's options: note the install target."""
-    try:
-        options = argument(args, kwargs, 2, "options")
-        _INSTALL_LOCATIONS[:] = _install_locations(options)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-    return original(*args, **kwargs)
-
-
 def _install_locations(options: Any) -> list[str]:
+    """Where this run installs when that is not the running interpreter's environment
+    (``--target``, ``--prefix``, ``--user``): the host passthrough looks there first."""
     target = getattr(options, "target_dir", None)
     if target:
         return [os.path.abspath(target)]
@@ -284,8 +269,9 @@ def _install_locations(options: Any) -> list[str]:
 def _host_lookup(name: str) -> tuple[InstalledDist, Any] | None:
     metadata = sys.modules[METADATA]
     dist = None
-    if _INSTALL_LOCATIONS:
-        dist = metadata.get_environment(list(_INSTALL_LOCATIONS)).get_distribution(name)
+    locations = _install_locations(_state.STATE.command_options)
+    if locations:
+        dist = metadata.get_environment(locations).get_distribution(name)
     if dist is None:
         dist = metadata.get_default_environment().get_distribution(name)
     if dist is None:
@@ -547,13 +533,6 @@ BUILD_ISOLATION = PatchSet(
             ),
         ),
         PatchPoint(FEATURE, WHEEL_BUILDER, "_should_cache", _should_cache, params=("req",)),
-        PatchPoint(
-            FEATURE,
-            "pip._internal.index.collector",
-            "LinkCollector.create",
-            _collector_create,
-            params=("cls", "session", "options"),
-        ),
         PatchPoint(
             FEATURE,
             CACHE,

@@ -6,7 +6,7 @@ from wheelnext_pip._pip import build, cli, finder, installer, report, resolver, 
 from wheelnext_pip._pip.registry import PatchSet
 
 #: Applied whenever wheelnext-pip is on, whatever features are requested.
-INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, report.REPORT)
+INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, cli.OPTIONS, report.REPORT)
 
 #: feature name -> its patch set. A feature issue adds its set here.
 FEATURE_SETS: dict[str, PatchSet] = {

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import session
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
 
 logger = logging.getLogger("wheelnext_pip")
 
@@ -71,4 +71,30 @@ MESSAGES = PatchSet(
 CORE = PatchSet(
     "core",
     (PatchPoint("core", BASE_COMMAND, "Command.main", _command_main, params=("self", "args")),),
+)
+
+
+def _note_options(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    try:
+        _state.STATE.command_options = argument(args, kwargs, 2, "options")
+    except Exception as exc:
+        hook_failed("options", exc)
+    return original(*args, **kwargs)
+
+
+#: Every command that looks for packages builds its index collector from its options.
+OPTIONS = PatchSet(
+    "options",
+    (
+        PatchPoint(
+            "options",
+            "pip._internal.index.collector",
+            "LinkCollector.create",
+            _note_options,
+            params=("cls", "session", "options"),
+        ),
+    ),
+    commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
 )

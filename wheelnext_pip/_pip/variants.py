@@ -69,7 +69,6 @@ FEATURE = "variants"
 FINDER = "pip._internal.index.package_finder"
 #: PEP 825 caps metadata documents; a larger answer is not a variants file.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
-_LABEL_ATTRIBUTE = "_wheelnext_variant_label"
 
 
 @dataclass
@@ -123,7 +122,7 @@ class _Machine:
                 decision,
                 environment=environment,
                 trusted=self.settings.trust_providers,
-                require_hashes=_RUN.require_hashes,
+                require_hashes=bool(getattr(_state.STATE.command_options, "require_hashes", False)),
             )
         return self.answers[key]
 
@@ -156,9 +155,6 @@ class _Run:
     announced: set[str] = field(default_factory=set)
     #: pip's index options, for installing trusted provider plugins from the same places.
     index_arguments: list[str] = field(default_factory=list)
-    #: pip's cache folder (None with --no-cache-dir) and --require-hashes, from its options.
-    cache_dir: str | None = None
-    require_hashes: bool = False
 
 
 _RUN = _Run()
@@ -267,7 +263,6 @@ def _wheel_init(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
         if hasattr(wheel, "__dict__"):
             _WHEELS[ordinary] = dict(vars(wheel))
     wheel.filename = filename
-    setattr(wheel, _LABEL_ATTRIBUTE, parsed.label)
     return None
 
 
@@ -344,21 +339,9 @@ def _detection_cache_dir() -> str | None:
 
 
 def _pip_cache_dir() -> str | None:
-    return _RUN.cache_dir
-
-
-def _collector_create(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """pip builds its index collector from the command's options: note the cache folder."""
-    try:
-        options = argument(args, kwargs, 2, "options")
-        cache_dir = getattr(options, "cache_dir", None)
-        _RUN.cache_dir = str(cache_dir) if cache_dir else None
-        _RUN.require_hashes = bool(getattr(options, "require_hashes", False))
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-    return original(*args, **kwargs)
+    """pip's cache folder; None with --no-cache-dir."""
+    cache_dir = getattr(_state.STATE.command_options, "cache_dir", None)
+    return str(cache_dir) if cache_dir else None
 
 
 def _fetch_metadata(link: Any) -> VariantMetadata | str:
@@ -731,10 +714,6 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
 VARIANTS = PatchSet(
     FEATURE,
     (
-        PatchPoint(
-            FEATURE, "pip._internal.index.collector", "LinkCollector.create", _collector_create,
-            params=("cls", "session", "options"),
-        ),
         PatchPoint(
             FEATURE, "pip._internal.models.wheel", "Wheel.__init__", _wheel_init,
             params=("self", "filename"),
