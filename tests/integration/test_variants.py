@@ -7,6 +7,7 @@ variables); one test runs the real x86_64 detection and compares with the pure d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -112,6 +113,17 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         variant_wheel(d, "vnojson", "1.0", "x8664v3", VPKG_VARIANTS),
         make_wheel(d, "vnojson", "1.0"),
     ]
+    # variants of one release under two tags: the better label sits under the worse tag
+    vtags_variants = {k: VPKG_VARIANTS[k] for k in ("x8664v2", "x8664v3", "null")}
+    for tag, labels in (("py3-none-any", ["x8664v2"]), ("py30-none-any", ["x8664v3", "null"])):
+        for label in labels:
+            own = document({label: vtags_variants[label]})
+            wheels.append(
+                make_wheel(
+                    d, "vtags", "1.0", tag=tag, filename=f"vtags-1.0-{tag}-{label}.whl",
+                    extra_dist_info={"variant.json": json.dumps(own)},
+                )
+            )  # fmt: skip
     # legacy v0.0.3 metadata as published (torch 2.9.0's file, for a stand-in project)
     legacy = json.loads((LEGACY_DATA / "torch-2.9.0-variants.json").read_text())
     legacy_labels = sorted(label for label in legacy["variants"] if label != "null")[:3]
@@ -153,6 +165,7 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         "vonly": [metadata_file(d, "vonly", "1.0", VPKG_VARIANTS)],
         "vnull": [metadata_file(d, "vnull", "1.0", {"null": {}})],
         "vplug": [metadata_file(d, "vplug", "1.0", plug_variants, providers=PLUG_PROVIDER)],
+        "vtags": [metadata_file(d, "vtags", "1.0", vtags_variants)],
         "torchish": [legacy_file],
     }
     return {"wheels": wheels, **metadata}
@@ -280,6 +293,60 @@ def test_real_x86_64_detection(
     assert "x86_64" in stored["namespaces"]
     code, chosen, _ = resolve(plugin_env, variant_index, "--cache-dir", str(cache), "vpkg")
     assert chosen == {"vpkg": ("1.0", expected)}
+
+
+def test_variant_rank_comes_before_the_tag(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """4: variants that differ in tags as well as labels: the best label wins whatever its
+    tag (PEP 825 ranks the variant before the platform tag), the tag only among equals."""
+    for levels, label in (('"v3", "v2", "v1"', "x8664v3"), ('"v2", "v1"', "x8664v2"), ("", "null")):
+        code, chosen, output = resolve(
+            plugin_env, variant_index, "vtags", settings=x86(tmp_path, levels)
+        )
+        assert code == 0 and chosen == {"vtags": ("1.0", label)}, output
+
+
+def test_hash_checking_mode(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
+    """4: with --hash pins every variant file is matched on its own hash; the best variant
+    that the pins allow is taken, and a pin of an unsupported variant is never installed."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    folder = Path(variant_index.root) / "files"
+
+    def pinned(*labels: str) -> Path:
+        wheels = [folder / f"vpkg-1.0-py3-none-any-{label}.whl" for label in labels]
+        digests = [hashlib.sha256(wheel.read_bytes()).hexdigest() for wheel in wheels]
+        hashes = " ".join(f"--hash=sha256:{digest}" for digest in digests)
+        requirements = tmp_path / "requirements.txt"
+        requirements.write_text(f"vpkg==1.0 {hashes}\n")
+        return requirements
+
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "-r", pinned("x8664v2", "x8664v3"), settings=settings
+    )
+    assert code == 0 and chosen == {"vpkg": ("1.0", "x8664v3")}, output
+    # The pins narrow the choice: the best of the allowed variants is taken.
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "-r", pinned("x8664v2", "null"), settings=settings
+    )
+    assert code == 0 and chosen == {"vpkg": ("1.0", "x8664v2")}, output
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "-r", pinned("cu12"), settings=settings
+    )
+    assert code != 0 and "cu12" not in json.dumps(chosen), output
+    assert "vpkg: no variant wheel that the --hash pins allow fits this machine (cu12: " in output
+    assert "Traceback" not in output
+
+
+def test_legacy_resolver(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
+    """4: pip's legacy resolver takes the file of the best candidate as it is: it gets the
+    variant that fits, never an unjudged one."""
+    code, chosen, output = resolve(
+        plugin_env, variant_index, "--use-deprecated=legacy-resolver", "vpkg", "vtags",
+        settings=x86(tmp_path, '"v2", "v1"'),
+    )  # fmt: skip
+    assert code == 0, output
+    assert chosen == {"vpkg": ("1.0", "x8664v2"), "vtags": ("1.0", "x8664v2")}
 
 
 def test_missing_metadata_skips_variants(

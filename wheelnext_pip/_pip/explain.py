@@ -20,8 +20,15 @@ from wheelnext_pip.index_groups import GroupLayout, redact_url
 _KIND = {"files": "has files", "absent": "absent", "error": "error"}
 
 
+def _link_of(candidate: Any) -> Any:
+    """The file pip would get: a variant representative stands for its best sibling."""
+    if _state.STATE.is_live(variant_hooks.FEATURE):
+        return variant_hooks.link_to_take(candidate.link)
+    return candidate.link
+
+
 def _describe_candidate(candidate: Any) -> str:
-    return f"{candidate.name} {candidate.version}  {candidate.link.filename}"
+    return f"{candidate.name} {candidate.version}  {_link_of(candidate).filename}"
 
 
 def _group_lines(walk: Any, layout: GroupLayout, best: Any) -> list[str]:
@@ -131,5 +138,5 @@ def explain(project: str, pip_arguments: list[str]) -> int:
     if best is None:
         print(f"no candidate of {project} fits this machine and these options")
         return 1
-    print(f"winner: {best.name} {best.version} from {redact_url(best.link.url)}")
+    print(f"winner: {best.name} {best.version} from {redact_url(_link_of(best).url)}")
     return 0

@@ -3,11 +3,13 @@
 - ``Wheel.__init__`` (and, from pip 24.0, the ``--find-links`` directory scan) understand
   variant file names: the label is taken off, pip parses the rest as usual.
 - ``PackageFinder.evaluate_links`` notes the ``{name}-{version}-variants.json`` files each
-  page or folder lists (pip drops them as unsupported).
-- ``CandidateEvaluator.get_applicable_candidates`` fetches that file for every version whose
-  variant wheels survive pip's filters, asks the providers what this machine supports, and
-  drops the variant wheels it cannot use; ``_sort_key`` puts the variant rank right after the
-  version, so the best variant beats ``null``, which beats ordinary wheels and sdists.
+  page or folder lists (pip drops them as unsupported), and hands pip one representative per
+  set of variant wheels that differ only in their label: pip's verdict on one holds for all.
+- ``Factory._make_candidate_from_link`` judges a release when the resolver first reaches it
+  (its metadata fetched, the providers asked) and swaps the representative for the best
+  variant this machine supports; ``CandidateEvaluator.get_applicable_candidates`` keeps the
+  judged ranks and ``_sort_key`` puts the variant rank right after the version, so the best
+  variant beats ``null``, which beats ordinary wheels and sdists.
 - ``Factory._fail_if_link_is_unsupported_wheel`` checks a variant wheel named directly.
 - ``Resolver.resolve`` says which variant was chosen, once per project.
 
@@ -29,7 +31,13 @@ from pip._internal.exceptions import InstallationError, UnsupportedWheel
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
+from wheelnext_pip._pip.registry import (
+    PatchPoint,
+    PatchSet,
+    argument,
+    hook_failed,
+    with_argument,
+)
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.variants.cache import (
     detection_cache_key,
@@ -128,6 +136,25 @@ class _Machine:
 
 
 @dataclass
+class _Siblings:
+    """Variant wheels of one release that differ only in their label: the same tags, the same
+    page, the same yank, Requires-Python and upload-time. pip evaluates one of them (the
+    representative) and its verdict holds for all; the resolver then gets the one this
+    machine should take. A release with 100 variants costs pip one file, not 100."""
+
+    #: (source, project, version), set once pip accepted the representative.
+    release: tuple[str, str, str] | None
+    #: label -> its wheel.
+    members: dict[str, Any]
+    #: For hash-checking mode, where every file's hash must be matched one by one.
+    finder: Any
+    link_evaluator: Any
+    #: Whether pip's candidates were made from every member (hash-checking mode), and those.
+    expanded: bool = False
+    made: list[Any] = field(default_factory=list)
+
+
+@dataclass
 class _Run:
     """Everything the hooks learned in this pip run."""
 
@@ -143,7 +170,10 @@ class _Run:
     releases: dict[tuple[str, str, str], VariantMetadata] = field(default_factory=dict)
     #: (source, project, version) -> label -> why its wheels were left out.
     excluded: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
-    #: wheel URL -> (release, label) of variant wheels listed before their release is judged.
+    #: representative's URL -> its set of variant wheels (see :class:`_Siblings`).
+    siblings: dict[str, _Siblings] = field(default_factory=dict)
+    #: wheel URL -> (release, label) of variant wheels pip judged one by one (hash-checking
+    #: mode), listed before their release is judged.
     pending: dict[str, tuple[tuple[str, str, str], str]] = field(default_factory=dict)
     #: release -> the labels that have a wheel there.
     present_labels: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
@@ -151,6 +181,9 @@ class _Run:
     ranks: dict[str, int] = field(default_factory=dict)
     #: wheel URL -> (project, label, properties) of variant wheels that may be chosen.
     chosen_info: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    #: Set while pip's legacy resolver asks for a requirement: it takes the best candidate's
+    #: file as it is, so every file is judged before the choice.
+    judge_at_once: bool = False
     warned: set[str] = field(default_factory=set)
     announced: set[str] = field(default_factory=set)
     #: pip's index options, for installing trusted provider plugins from the same places.
@@ -289,26 +322,84 @@ def _evaluate_links(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     finder = args[0]
-    links = argument(args, kwargs, 2, "links")
+    link_evaluator = argument(args, kwargs, 1, "link_evaluator")
+    links = list(argument(args, kwargs, 2, "links"))
+    representatives: dict[str, _Siblings] = {}
     try:
-        links = list(links)
         if _RUN.session is None:
             _RUN.session = finder._link_collector.session
             _RUN.index_arguments = _index_arguments(finder._link_collector.search_scope)
-        for link in links:
-            filename = getattr(link, "filename", "")
-            if filename.endswith("-variants.json"):
-                name = parse_variants_json_filename(filename)
-                if name is not None:
-                    key = (_source_of(link), name.canonical_name, name.version)
-                    _RUN.metadata_links.setdefault(key, link)
-        if len(args) > 2:
-            args = (*args[:2], links, *args[3:])
-        else:
-            kwargs = {**kwargs, "links": links}
+        project = canonicalize_name(str(link_evaluator.project_name))
+        # With variant-labels every file is judged on its own, at once.
+        one_by_one = project in _settings().variant_labels
+        links, representatives = _group_siblings(finder, link_evaluator, links, one_by_one)
     except Exception as exc:
         hook_failed(FEATURE, exc)
-    return original(*args, **kwargs)
+    args, kwargs = with_argument(args, kwargs, 2, "links", links)
+    candidates = original(*args, **kwargs)
+    try:
+        for candidate in candidates:
+            siblings = representatives.get(_url(candidate.link))
+            if siblings is not None:
+                _register_siblings(candidate, siblings)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return candidates
+
+
+def _group_siblings(
+    finder: Any, link_evaluator: Any, links: list[Any], one_by_one: bool
+) -> tuple[list[Any], dict[str, _Siblings]]:
+    """The links pip should evaluate (one representative per set of siblings), and the
+    siblings by their representative's URL; notes the ``-variants.json`` files listed."""
+    passed = []
+    by_shape: dict[tuple[object, ...], _Siblings] = {}
+    representatives: dict[str, _Siblings] = {}
+    for link in links:
+        filename = link.filename
+        if filename.endswith("-variants.json"):
+            name = parse_variants_json_filename(filename)
+            if name is not None:
+                key = (_source_of(link), name.canonical_name, name.version)
+                _RUN.metadata_links.setdefault(key, link)
+                continue  # not an installable file: pip would skip it
+        parsed = None if one_by_one else variant_filename(filename)
+        if parsed is None:
+            passed.append(link)
+            continue
+        # Everything pip's link evaluation reads, besides the name (PEP 592, PEP 503/691,
+        # pip 26's upload-time filter).
+        shape = (
+            _source_of(link),
+            parsed.without_label,
+            link.is_yanked,
+            link.yanked_reason,
+            link.requires_python,
+            getattr(link, "upload_time", None),
+            link.is_file,
+        )
+        siblings = by_shape.get(shape)
+        if siblings is None:
+            siblings = by_shape[shape] = _Siblings(None, {}, finder, link_evaluator)
+            representatives[_url(link)] = siblings
+            passed.append(link)
+        siblings.members.setdefault(parsed.label, link)
+    return passed, representatives
+
+
+def _register_siblings(candidate: Any, siblings: _Siblings) -> None:
+    """pip accepted a representative: its siblings are candidates of that release."""
+    url = _url(candidate.link)
+    release = (
+        _source_of(candidate.link),
+        canonicalize_name(str(candidate.name)),
+        _version_key(candidate.version),
+    )
+    siblings.release = release
+    _RUN.siblings[url] = siblings
+    _RUN.present_labels.setdefault(release, set()).update(siblings.members)
+    only_null = set(siblings.members) == {"null"}
+    _RUN.ranks[url] = _UNJUDGED_NULL if only_null else _UNJUDGED_VARIANT
 
 
 def _index_arguments(scope: Any) -> list[str]:
@@ -434,14 +525,23 @@ def _accept(url: str, key: tuple[str, str, str], label: str) -> None:
     report.annotate_link(url, variant_label=label, variant_properties=list(texts))
 
 
+def _best_present_label(key: tuple[str, str, str]) -> tuple[VariantRanking, str | None] | None:
+    """The release's ranking (judging it on first use) and its best label that has a wheel;
+    None when its variants cannot be judged."""
+    ranking = _ranking(key[1], key[2], key[0])
+    if isinstance(ranking, str):
+        return None
+    present = _RUN.present_labels.get(key, set())
+    return ranking, next((name for name in ranking.labels if name in present), None)
+
+
 def _judge(key: tuple[str, str, str], url: str, label: str) -> bool:
     """Whether this variant wheel may be taken: the release is judged on first use (its
     metadata fetched once), and of its variant wheels only the best eligible one is taken."""
-    ranking = _ranking(key[1], key[2], key[0])
-    if isinstance(ranking, str):
+    judged = _best_present_label(key)
+    if judged is None:
         return False
-    present = _RUN.present_labels.get(key, set())
-    best = next((name for name in ranking.labels if name in present), None)
+    ranking, best = judged
     if label == best:
         _accept(url, key, label)
         return True
@@ -450,21 +550,69 @@ def _judge(key: tuple[str, str, str], url: str, label: str) -> bool:
     return False
 
 
+def _sibling_to_take(siblings: _Siblings) -> Any:
+    """The member the machine should take (judging the release), or None: only the release's
+    best eligible label is ever taken, from whichever set of siblings carries it."""
+    key = siblings.release
+    judged = None if key is None else _best_present_label(key)
+    if key is None or judged is None:
+        return None
+    best = judged[1]
+    member = siblings.members.get(best) if best is not None else None
+    if member is None:
+        return None
+    _accept(_url(member), key, str(best))
+    return member
+
+
+def _representative(url: str) -> _Siblings | None:
+    """The siblings a candidate stands for (not once they were made candidates one by one)."""
+    siblings = _RUN.siblings.get(url)
+    return None if siblings is None or siblings.expanded else siblings
+
+
+def link_to_take(link: Any) -> Any:
+    """The wheel pip would really get for a candidate's link (a representative is swapped for
+    its best sibling once its release is judged)."""
+    siblings = _representative(_url(link))
+    if siblings is None or siblings.release not in _RUN.rankings:
+        return link
+    member = _sibling_to_take(siblings)
+    return link if member is None else member
+
+
 def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
     project = canonicalize_name(str(evaluator._project_name))
     wanted_label = _settings().variant_labels.get(project)
+    # variant-labels, and --hash pins (which narrow the files to choose from), judge every
+    # file now: the best variant is then the best of the files that may be taken.
+    at_once = (
+        wanted_label is not None or _RUN.judge_at_once or bool(getattr(evaluator, "_hashes", None))
+    )
     kept = []
+    refused = []
     for candidate in candidates:
         link = candidate.link
+        url = _url(link)
+        siblings = _representative(url)
+        if siblings is not None and siblings.release is not None:
+            release = siblings.release
+            if release not in _RUN.rankings:
+                kept.append(candidate)  # provisional rank; judged when the resolver gets here
+                continue
+            judged = _best_present_label(release)
+            if judged is not None and judged[1] in siblings.members:
+                _RUN.ranks[url] = judged[0].pip_key_component(judged[1])
+                kept.append(candidate)
+            continue
         label = _label_of(link)
         if label is None and wanted_label is None:
             kept.append(candidate)
             continue
-        url = _url(link)
         key = (_source_of(link), project, _version_key(candidate.version))
         if label is not None:
             _RUN.present_labels.setdefault(key, set()).add(label)
-        if wanted_label is None and key not in _RUN.rankings:
+        if not at_once and key not in _RUN.rankings:
             # Judged when pip's resolver first reaches this release (uv does the same).
             _RUN.pending[url] = (key, label or "")
             _RUN.ranks[url] = _UNJUDGED_NULL if label == "null" else _UNJUDGED_VARIANT
@@ -477,6 +625,7 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
             if label is not None:
                 reason = _exclusion_reason(key, ranking, label)
                 _RUN.excluded.setdefault(key, {})[label] = reason
+                refused.append(f"{label}: {reason}")
                 logger.debug("wheelnext-pip: skipping %s: %s", link.filename, reason)
             continue
         _RUN.ranks[url] = ranking.pip_key_component(label)
@@ -489,23 +638,36 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
             f"{project}: no compatible wheel carries the variant label {wanted_label!r} "
             f"(variant-labels = {project}={wanted_label})",
         )
+    elif not kept and refused:
+        _warn_once(
+            f"pinned:{project}",
+            f"{project}: no variant wheel that the --hash pins allow fits this machine "
+            f"({'; '.join(refused)})",
+        )
     return kept
 
 
 def judge_candidate(candidate: Any) -> bool:
     """Whether a candidate pip listed may really be taken (judging its release if needed)."""
-    pending = _RUN.pending.get(_url(candidate.link))
-    if pending is None:
-        return True
-    key, label = pending
-    ranking = _ranking(key[1], key[2], key[0])
-    return not isinstance(ranking, str) and ranking.is_eligible(label)
+    url = _url(candidate.link)
+    pending = _RUN.pending.get(url)
+    if pending is not None:
+        key, label = pending
+        ranking = _ranking(key[1], key[2], key[0])
+        return not isinstance(ranking, str) and ranking.is_eligible(label)
+    siblings = _representative(url)
+    if siblings is not None:
+        return _sibling_to_take(siblings) is not None
+    return True
 
 
 def judge_pending(project: str) -> None:
     """Judge every release of ``project`` seen so far (``explain`` shows them all)."""
-    for key, _ in list(_RUN.pending.values()):
-        if key[1] == canonicalize_name(project):
+    name = canonicalize_name(project)
+    releases = [key for key, _ in _RUN.pending.values()]
+    releases += [siblings.release for siblings in _RUN.siblings.values() if siblings.release]
+    for key in dict.fromkeys(releases):
+        if key[1] == name:
             _ranking(key[1], key[2], key[0])
 
 
@@ -514,9 +676,17 @@ def _make_candidate_from_link(
 ) -> Any:
     link = argument(args, kwargs, 1, "link")
     try:
-        pending = _RUN.pending.get(_url(link))
-        if pending is not None and not _judge(pending[0], _url(link), pending[1]):
-            return None  # pip then tries the release's next file
+        url = _url(link)
+        pending = _RUN.pending.get(url)
+        siblings = _representative(url)
+        if pending is not None:
+            if not _judge(pending[0], url, pending[1]):
+                return None  # pip then tries the release's next file
+        elif siblings is not None and siblings.release is not None:
+            member = _sibling_to_take(siblings)
+            if member is None:
+                return None
+            args, kwargs = with_argument(args, kwargs, 1, "link", member)
     except VariantError as exc:
         raise InstallationError(f"wheelnext-pip: {exc}") from None
     except Exception as exc:
@@ -532,6 +702,49 @@ def _exclusion_reason(key: tuple[str, str, str], ranking: VariantRanking, label:
     if document is not None and document.properties_of(label) is None:
         return "not listed in the variant metadata"
     return f"not the label variant-labels asks for ({_settings().variant_labels.get(key[1])})"
+
+
+def _one_by_one(candidates: list[Any]) -> list[Any]:
+    """Every member of each set of siblings as its own candidate, made by pip's own link
+    evaluation: hash-checking mode matches each file's hash."""
+    result = []
+    for candidate in candidates:
+        siblings = _RUN.siblings.get(_url(candidate.link))
+        if siblings is None or siblings.release is None:
+            result.append(candidate)
+            continue
+        if not siblings.expanded:
+            siblings.expanded = True
+            siblings.made = [
+                made
+                for made in (
+                    candidate
+                    if member is candidate.link
+                    else siblings.finder.get_install_candidate(siblings.link_evaluator, member)
+                    for member in siblings.members.values()
+                )
+                if made is not None
+            ]
+        result.extend(siblings.made)
+    return result
+
+
+def _compute_best_candidate(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Hash-checking mode matches each file's hash, and the legacy resolver takes the best
+    file as it is: siblings become candidates one by one (here, as pip checks that what it
+    keeps is among what it was given)."""
+    evaluator = args[0]
+    try:
+        candidates = list(argument(args, kwargs, 1, "candidates"))
+        at_once = _RUN.judge_at_once or bool(getattr(evaluator, "_hashes", None))
+        if at_once and any(_url(c.link) in _RUN.siblings for c in candidates):
+            candidates = _one_by_one(candidates)
+        args, kwargs = with_argument(args, kwargs, 1, "candidates", candidates)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(*args, **kwargs)
 
 
 def _get_applicable_candidates(
@@ -552,6 +765,17 @@ def _get_applicable_candidates(
         hook_failed(FEATURE, exc)
         # Never let an unjudged variant through: without our judgement only ordinary files.
         return [c for c in applicable if _label_of(c.link) is None]
+
+
+def _find_requirement(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip's legacy resolver installs the file of the best candidate it is given."""
+    previous, _RUN.judge_at_once = _RUN.judge_at_once, True
+    try:
+        return original(*args, **kwargs)
+    finally:
+        _RUN.judge_at_once = previous
 
 
 _SORT_KEYS_ATTRIBUTE = "_wheelnext_sort_keys"
@@ -638,7 +862,7 @@ def _check_metadata_consistency(
     candidate = args[0]
     link = getattr(candidate, "_link", None)
     parsed = variant_filename(getattr(link, "filename", ""))
-    if parsed is None or getattr(link, "is_file", True) or _url(link) in _RUN.ranks:
+    if parsed is None or getattr(link, "is_file", True) or _url(link) in _RUN.chosen_info:
         return result  # not a variant, checked already, or chosen from an index
     path = getattr(getattr(candidate, "_ireq", None), "local_file_path", None)
     if isinstance(path, str) and os.path.isfile(path):
@@ -729,6 +953,14 @@ VARIANTS = PatchSet(
         PatchPoint(
             FEATURE, FINDER, "CandidateEvaluator.get_applicable_candidates",
             _get_applicable_candidates, params=("self", "candidates"),
+        ),
+        PatchPoint(
+            FEATURE, FINDER, "CandidateEvaluator.compute_best_candidate",
+            _compute_best_candidate, params=("self", "candidates"),
+        ),
+        PatchPoint(
+            FEATURE, FINDER, "PackageFinder.find_requirement", _find_requirement,
+            params=("self", "req", "upgrade"),
         ),
         PatchPoint(
             FEATURE, FINDER, "CandidateEvaluator._sort_key", _sort_key,
