@@ -20,13 +20,15 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable
-
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Callable
 
 from wheelnext_pip.errors import WheelnextPipError
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+# packaging is imported where requirements are read: every pip command imports this module,
+# and only builds need it.
 
 __all__ = [
     "NO_ISOLATION_SETTING",
@@ -88,6 +90,8 @@ Lookup = Callable[[str], "InstalledDist | None"]
 
 
 def _parse(text: str) -> Requirement | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(text)
     except InvalidRequirement:
@@ -98,6 +102,8 @@ def _applies(requirement: Requirement, extras: Iterable[str] = ("",)) -> bool:
     """Whether a requirement's marker holds for a build (pip evaluates with ``extra=""``)."""
     if requirement.marker is None:
         return True
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+
     for extra in extras:
         try:
             if requirement.marker.evaluate({"extra": extra}):
@@ -108,6 +114,8 @@ def _applies(requirement: Requirement, extras: Iterable[str] = ("",)) -> bool:
 
 
 def _satisfies(requirement: Requirement, version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
     try:
         parsed = Version(version)
     except InvalidVersion:

@@ -56,6 +56,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python < 3.11
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
+#: What the build-isolation policy imports only when it reads requirements.
+LATE_IMPORTS = ("packaging.requirements", "packaging.markers", "packaging.version")
+
 logger = logging.getLogger("wheelnext_pip")
 
 FEATURE = "build-isolation"

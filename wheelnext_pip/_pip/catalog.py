@@ -18,5 +18,10 @@ FEATURE_SETS: dict[str, PatchSet] = {
 }
 
 
+#: Modules the hooks import only when a run needs them (pip 26.3 imports these before its
+#: install-time import guard, with ours that are already loaded).
+LATE_IMPORTS: tuple[str, ...] = variants.LATE_IMPORTS + build.LATE_IMPORTS
+
+
 def all_sets() -> tuple[PatchSet, ...]:
     return INFRASTRUCTURE + tuple(FEATURE_SETS.values())

@@ -118,7 +118,7 @@ def start_command(command: str, argv: list[str]) -> str | None:
             "wheelnext-pip: default extras (PEP 771) are not applied by pip's legacy "
             "resolver; this run installs no default extras"
         )
-    eager = compat.register_eager_imports(compat.our_module_names())
+    eager = compat.register_eager_imports([*compat.our_module_names(), *catalog.LATE_IMPORTS])
     _state.record_event(
         "command",
         command=command,

@@ -25,7 +25,7 @@ import os
 import platform
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pip._internal.exceptions import InstallationError, UnsupportedWheel
 
@@ -39,36 +39,29 @@ from wheelnext_pip._pip.registry import (
     with_argument,
 )
 from wheelnext_pip._settings import Settings, canonicalize_name
-from wheelnext_pip.variants.cache import (
-    detection_cache_key,
-    fingerprint_inputs,
-    load_detection_cache,
-    read_nvidia_driver_state,
-    store_detection_cache,
-)
-from wheelnext_pip.variants.detect import detect_builtin, read_linux_cpu_flags
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.filenames import (
     VariantWheelFilename,
     parse_variants_json_filename,
     parse_wheel_filename,
 )
-from wheelnext_pip.variants.metadata import (
-    VariantMetadata,
-    check_wheel_variant_json,
-    parse_variant_metadata,
-)
-from wheelnext_pip.variants.ordering import (
-    VariantRanking,
-    describe_unsupported,
-    prefer_label,
-    rank_variants,
-)
-from wheelnext_pip.variants.properties import NamespaceProperties, load_properties_file
-from wheelnext_pip.variants.providers import (
-    ProviderDecision,
-    ProviderSettings,
-    resolve_supported_properties,
+
+if TYPE_CHECKING:
+    from wheelnext_pip.variants.metadata import VariantMetadata
+    from wheelnext_pip.variants.ordering import VariantRanking
+    from wheelnext_pip.variants.properties import NamespaceProperties
+    from wheelnext_pip.variants.providers import ProviderDecision, ProviderSettings
+
+# The modules that judge a release (metadata, providers, detection, ranking) are imported
+# when a release with variant wheels is first judged: most pip runs never meet one.
+# ``LATE_IMPORTS`` lets pip 26.3 import them before its install-time import guard.
+LATE_IMPORTS = (
+    "wheelnext_pip.variants.cache",
+    "wheelnext_pip.variants.detect",
+    "wheelnext_pip.variants.metadata",
+    "wheelnext_pip.variants.ordering",
+    "wheelnext_pip.variants.properties",
+    "wheelnext_pip.variants.providers",
 )
 
 logger = logging.getLogger("wheelnext_pip")
@@ -95,6 +88,13 @@ class _Machine:
     def detect(self, namespace: str) -> NamespaceProperties | None:
         """A built-in provider's answer: from the on-disk cache while the machine's
         fingerprint (driver, GPUs, CPU flags, override variables) is unchanged."""
+        from wheelnext_pip.variants.cache import (
+            detection_cache_key,
+            load_detection_cache,
+            store_detection_cache,
+        )
+        from wheelnext_pip.variants.detect import detect_builtin
+
         folder = _detection_cache_dir()
         if self.stored is None:
             self.stored = {}
@@ -203,7 +203,7 @@ def run_exclusions() -> dict[tuple[str, str, str], dict[str, str]]:
     exclusions = {key: dict(value) for key, value in _RUN.excluded.items()}
     for key, labels in _RUN.present_labels.items():
         ranking = _RUN.rankings.get(key)
-        if isinstance(ranking, VariantRanking):
+        if ranking is not None and not isinstance(ranking, str):
             for label in labels - set(ranking.labels):
                 exclusions.setdefault(key, {}).setdefault(
                     label, _exclusion_reason(key, ranking, label)
@@ -226,6 +226,9 @@ def _settings() -> Settings:
 
 def _machine() -> _Machine:
     if _RUN.machine is None:
+        from wheelnext_pip.variants.properties import load_properties_file
+        from wheelnext_pip.variants.providers import ProviderSettings
+
         settings = _settings()
         user_properties: dict[str, NamespaceProperties] = {}
         if settings.variant_properties_file:
@@ -413,6 +416,9 @@ def _index_arguments(scope: Any) -> list[str]:
 
 
 def _fingerprint() -> dict[str, str]:
+    from wheelnext_pip.variants.cache import fingerprint_inputs, read_nvidia_driver_state
+    from wheelnext_pip.variants.detect import read_linux_cpu_flags
+
     driver, gpus = read_nvidia_driver_state()
     return fingerprint_inputs(
         machine=platform.machine(),
@@ -436,6 +442,8 @@ def _pip_cache_dir() -> str | None:
 
 
 def _fetch_metadata(link: Any) -> VariantMetadata | str:
+    from wheelnext_pip.variants.metadata import parse_variant_metadata
+
     url = _url(link)
     if url in _RUN.documents:
         return _RUN.documents[url]
@@ -468,6 +476,9 @@ def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
     key = (source, project, version)
     if key in _RUN.rankings:
         return _RUN.rankings[key]
+    from wheelnext_pip.variants.ordering import prefer_label, rank_variants
+    from wheelnext_pip.variants.providers import resolve_supported_properties
+
     link = _RUN.metadata_links.get(key)
     result: VariantRanking | str
     if link is None:
@@ -820,6 +831,10 @@ def _read_wheel_variant_json(path: str) -> bytes:
 def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> None:
     """A variant wheel named directly must fit this machine (PEP 825: never install
     unsupported properties); its own ``variant.json`` says what it needs."""
+    from wheelnext_pip.variants.metadata import check_wheel_variant_json, parse_variant_metadata
+    from wheelnext_pip.variants.ordering import describe_unsupported, rank_variants
+    from wheelnext_pip.variants.providers import resolve_supported_properties
+
     try:
         document = parse_variant_metadata(_read_wheel_variant_json(path), parsed.filename)
         check_wheel_variant_json(document, parsed.label)
