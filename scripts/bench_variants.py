@@ -12,6 +12,9 @@ providers), a ``null`` variant, one ordinary wheel and its ``-variants.json``. C
 - stock: pip with ``WHEELNEXT_PIP`` unset (it skips every variant wheel as an invalid name);
 - plugin: the same pip with ``WHEELNEXT_PIP=1`` (CUDA forced to 12.8 by the NVIDIA override,
   x86_64 detected);
+- both with ``--no-cache-dir`` (every run from scratch: the plugin detects the hardware each
+  time), and both again with a pip cache folder of their own, filled by the warm-up run, as
+  pip normally runs (the plugin then reads its detection answers from there);
 - uv: ``uv pip install --dry-run --preview-features wheel-variants`` (uv 0.13.9 from PyPI,
   installed into a private folder), same index, same override.
 
@@ -131,7 +134,9 @@ def install_uv(work: Path) -> Path | None:
     return binary
 
 
-def run_case(case: str, env: PipEnv, index: IndexServer, uv: Path | None) -> tuple[float, str]:
+def run_case(
+    case: str, env: PipEnv, index: IndexServer, uv: Path | None, work: Path
+) -> tuple[float, str]:
     if case == "uv":
         assert uv is not None
         command = [
@@ -143,10 +148,13 @@ def run_case(case: str, env: PipEnv, index: IndexServer, uv: Path | None) -> tup
         result = subprocess.run(command, env=environ, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
     else:
+        cache = ["--no-cache-dir"]
+        if case.endswith("+cache"):
+            cache = ["--cache-dir", str(work / f"cache-{case.split('+')[0]}")]
         started = time.perf_counter()
         result = env.pip(
-            "install", "--dry-run", "--no-cache-dir", "--index-url", index.index_url, PROJECT,
-            wheelnext=None if case == "stock" else "1", env=FORCED_CUDA,
+            "install", "--dry-run", *cache, "--index-url", index.index_url, PROJECT,
+            wheelnext=None if case.startswith("stock") else "1", env=FORCED_CUDA,
         )  # fmt: skip
         elapsed = time.perf_counter() - started
     if result.returncode != 0:
@@ -199,30 +207,34 @@ def benchmark(work: Path, rounds: int, pip_version: str, versions: int, labels: 
     print(f"building {versions} x {labels + 2} wheels ...", flush=True)
     root = build_index(work / "index", versions, labels)
     uv = install_uv(work)
-    cases = ["stock", "plugin"] + (["uv"] if uv is not None else [])
+    cases = ["stock", "plugin", "stock+cache", "plugin+cache"] + (["uv"] if uv is not None else [])
     times: dict[str, list[float]] = {case: [] for case in cases}
     chosen: dict[str, str] = {}
     with IndexServer(root) as index:
         for case in cases:
-            _, chosen[case] = run_case(case, env, index, uv)  # warm-up
+            _, chosen[case] = run_case(case, env, index, uv, work)  # warm-up (fills caches)
         for round_number in range(rounds):
             order = cases if round_number % 2 == 0 else list(reversed(cases))
             for case in order:
-                times[case].append(run_case(case, env, index, uv)[0])
+                times[case].append(run_case(case, env, index, uv, work)[0])
     medians = {case: statistics.median(values) for case, values in times.items()}
     print()
     print(
         f"{PROJECT}: {versions} versions x {labels} variant wheels (+ null + ordinary), "
         f"pip {pip_version}, {rounds} rounds, CUDA forced to 12.8"
     )
-    print(f"{'case':<7} {'median s':>9} {'min s':>7} {'max s':>7}  chosen")
+    print(f"{'case':<13} {'median s':>9} {'min s':>7} {'max s':>7}  chosen")
     for case in cases:
         values = times[case]
         print(
-            f"{case:<7} {medians[case]:>9.3f} {min(values):>7.3f} {max(values):>7.3f}  "
+            f"{case:<13} {medians[case]:>9.3f} {min(values):>7.3f} {max(values):>7.3f}  "
             f"{chosen[case]}"
         )
-    print(f"plugin/stock: {ratio_text(medians['plugin'], medians['stock'])} (target <= 1.2x)")
+    print(
+        f"plugin/stock: {ratio_text(medians['plugin'], medians['stock'])} with --no-cache-dir, "
+        f"{ratio_text(medians['plugin+cache'], medians['stock+cache'])} with pip's cache "
+        "(target <= 1.2x)"
+    )
     if "uv" in medians:
         print(f"plugin/uv: {ratio_text(medians['plugin'], medians['uv'])}")
     print()

@@ -28,7 +28,13 @@ def _link_of(candidate: Any) -> Any:
 
 
 def _describe_candidate(candidate: Any) -> str:
-    return f"{candidate.name} {candidate.version}  {_link_of(candidate).filename}"
+    text = f"{candidate.name} {candidate.version}  {_link_of(candidate).filename}"
+    labels = []
+    if _state.STATE.is_live(variant_hooks.FEATURE):
+        labels = variant_hooks.sibling_labels(candidate.link)
+    if len(labels) > 1:
+        text += f" (the pick of {len(labels)} variant wheels: {', '.join(labels)})"
+    return text
 
 
 def _group_lines(walk: Any, layout: GroupLayout, best: Any) -> list[str]:

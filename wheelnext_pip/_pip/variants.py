@@ -366,8 +366,10 @@ def _group_siblings(
                 key = (_source_of(link), name.canonical_name, name.version)
                 _RUN.metadata_links.setdefault(key, link)
                 continue  # not an installable file: pip would skip it
-        parsed = None if one_by_one else variant_filename(filename)
-        if parsed is None:
+        # Not memoized: pip never sees most of these names, and thousands of parses kept to
+        # the end of the run cost more at exit (garbage collection) than parsing again.
+        parsed = None if one_by_one else parse_wheel_filename(filename)
+        if not isinstance(parsed, VariantWheelFilename):
             passed.append(link)
             continue
         # Everything pip's link evaluation reads, besides the name (PEP 592, PEP 503/691,
@@ -590,6 +592,12 @@ def link_to_take(link: Any) -> Any:
         return link
     member = _sibling_to_take(siblings)
     return link if member is None else member
+
+
+def sibling_labels(link: Any) -> list[str]:
+    """The labels a representative stands for (empty for any other link)."""
+    siblings = _representative(_url(link))
+    return [] if siblings is None else sorted(siblings.members)
 
 
 def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
