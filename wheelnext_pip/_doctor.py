@@ -199,7 +199,7 @@ def _patch_sets(requested: frozenset[str]) -> tuple[list[Report], list[Report]]:
             sets.append(
                 {
                     "name": status.name,
-                    "kind": "feature" if patch_set.name in catalog.FEATURE_SETS else "core",
+                    "kind": "feature" if patch_set.name in catalog.FEATURE_MODULES else "core",
                     "active": status.active,
                     "reason": status.reason,
                     "points": [

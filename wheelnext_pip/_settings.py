@@ -138,6 +138,11 @@ class Settings:
     #: setting key -> where its value came from ("default" when not set anywhere).
     sources: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def ranks_indexes(self) -> bool:
+        """Whether index groups change anything: a group besides ``default``, or a pin."""
+        return any(not group.is_default for group in self.index_groups) or bool(self.index_pins)
+
     def value(self, key: str) -> Value:
         result: Value = getattr(self, key.replace("-", "_"))
         return result

@@ -148,3 +148,25 @@ def test_is_distribution_file(filename: str, counts: bool) -> None:
 def test_redact_url() -> None:
     assert redact_url("https://u:p@h/simple/") == "https://h/simple/"
     assert redact_url("https://h/simple/") == "https://h/simple/"
+
+
+@pytest.mark.parametrize(
+    ("groups", "pins"),
+    [
+        ((), {}),
+        ((IndexGroup("default", ()),), {}),
+        ((IndexGroup("default", ()),), {"foo": "default"}),
+        ((IndexGroup("a", ("http://a/s/",)),), {}),
+        ((IndexGroup("a", ("http://a/s/",)), IndexGroup("default", ())), {}),
+    ],
+)
+def test_settings_know_whether_groups_change_anything(
+    groups: tuple[IndexGroup, ...], pins: dict[str, str]
+) -> None:
+    """pip start-up decides from the settings alone whether to load the index-groups hooks;
+    that must agree with the layout the hooks build."""
+    from wheelnext_pip._features import parse_switch
+    from wheelnext_pip._settings import Settings
+
+    settings = Settings(parse_switch("1"), index_groups=groups, index_pins=pins)
+    assert settings.ranks_indexes == GroupLayout.create(groups, pins).active

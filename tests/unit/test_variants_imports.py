@@ -1,4 +1,4 @@
-"""The variants policy modules stay cheap to import inside pip: no pip, no wrapt, no pynvml."""
+"""The policy modules stay cheap to import inside pip: no pip, no wrapt, no pynvml."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def test_no_heavy_or_pip_imports() -> None:
     code = (
         "import sys\n"
         + "".join(f"import wheelnext_pip.variants.{name}\n" for name in MODULES)
+        + "import wheelnext_pip.build_isolation\n"
         + f"bad = [m for m in {FORBIDDEN!r} if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

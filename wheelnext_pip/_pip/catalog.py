@@ -1,27 +1,58 @@
-"""Every patch set wheelnext-pip knows, infrastructure first, then one per feature."""
+"""Every patch set wheelnext-pip knows, infrastructure first, then one per feature.
+
+A feature's patch module, and the policy modules behind it, are imported when a command
+first asks for that feature's set: importing them is most of what wheelnext-pip adds to a
+pip run, and a run pays only for the features it uses.
+"""
 
 from __future__ import annotations
 
-from wheelnext_pip._pip import build, cli, finder, installer, report, resolver, variants
+import sys
+from importlib import import_module
+
+from wheelnext_pip._pip import cli, report
 from wheelnext_pip._pip.registry import PatchSet
+from wheelnext_pip._settings import Settings
 
 #: Applied whenever wheelnext-pip is on, whatever features are requested.
 INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, cli.OPTIONS, report.REPORT)
 
-#: feature name -> its patch set. A feature issue adds its set here.
-FEATURE_SETS: dict[str, PatchSet] = {
-    installer.FEATURE: installer.SYMLINKS,
-    resolver.FEATURE: resolver.DEFAULT_EXTRAS,
-    build.FEATURE: build.BUILD_ISOLATION,
-    finder.FEATURE: finder.INDEX_GROUPS,
-    variants.FEATURE: variants.VARIANTS,
+#: feature name -> (patch module, name of its set). A feature issue adds its set here.
+FEATURE_MODULES: dict[str, tuple[str, str]] = {
+    "symlinks": ("wheelnext_pip._pip.installer", "SYMLINKS"),
+    "default-extras": ("wheelnext_pip._pip.resolver", "DEFAULT_EXTRAS"),
+    "build-isolation": ("wheelnext_pip._pip.build", "BUILD_ISOLATION"),
+    "index-groups": ("wheelnext_pip._pip.finder", "INDEX_GROUPS"),
+    "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
 
 
-#: Modules the hooks import only when a run needs them (pip 26.3 imports these before its
-#: install-time import guard, with ours that are already loaded).
-LATE_IMPORTS: tuple[str, ...] = variants.LATE_IMPORTS + build.LATE_IMPORTS
+def feature_set(name: str) -> PatchSet:
+    """A feature's patch set (its modules are imported on first use)."""
+    module_name, attribute = FEATURE_MODULES[name]
+    patch_set = getattr(import_module(module_name), attribute)
+    assert isinstance(patch_set, PatchSet)
+    return patch_set
+
+
+def may_change_anything(name: str, settings: Settings) -> bool:
+    """False when the settings leave a feature nothing to do, decided without importing it
+    (index groups with only ``default`` and no pins). The set's own ``needed`` has the last
+    word once it is imported."""
+    if name == "index-groups":
+        return settings.ranks_indexes
+    return True
 
 
 def all_sets() -> tuple[PatchSet, ...]:
-    return INFRASTRUCTURE + tuple(FEATURE_SETS.values())
+    return INFRASTRUCTURE + tuple(feature_set(name) for name in FEATURE_MODULES)
+
+
+def late_imports() -> list[str]:
+    """Modules the loaded features' hooks import only when a run needs them (pip 26.3
+    imports these before its install-time import guard, with ours that are loaded)."""
+    names: list[str] = []
+    for module_name, _ in FEATURE_MODULES.values():
+        module = sys.modules.get(module_name)
+        names += getattr(module, "LATE_IMPORTS", ())
+    return names

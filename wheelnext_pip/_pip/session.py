@@ -8,7 +8,7 @@ import sys
 from types import ModuleType
 
 from wheelnext_pip import __version__, _state
-from wheelnext_pip._pip import catalog, cli, compat, config, finder
+from wheelnext_pip._pip import catalog, cli, compat, config
 from wheelnext_pip._pip.registry import applied_keys, apply_set
 from wheelnext_pip._settings import Settings, resolve_settings
 from wheelnext_pip.errors import SettingsError
@@ -60,8 +60,10 @@ def python_option_problem(argv: list[str]) -> str | None:
         return f"wheelnext-pip: {exc}"
     if not settings.switch.on or "index-groups" not in settings.switch.features:
         return None
-    if not finder.needed(settings):
+    if not settings.ranks_indexes:
         return None
+    from wheelnext_pip._pip import finder
+
     problem = finder.preflight(argv)
     return None if problem is None else f"wheelnext-pip: {problem}"
 
@@ -95,7 +97,9 @@ def start_command(command: str, argv: list[str]) -> str | None:
         if patch_set.wanted_for(command):
             apply_set(patch_set)
     for name in sorted(settings.switch.features - settings.switch.unavailable):
-        patch_set = catalog.FEATURE_SETS[name]
+        if not catalog.may_change_anything(name, settings):
+            continue  # configured to change nothing: pip stays stock
+        patch_set = catalog.feature_set(name)
         if not patch_set.wanted_for(command):
             continue
         if patch_set.needed is not None and not patch_set.needed(settings):
@@ -118,7 +122,7 @@ def start_command(command: str, argv: list[str]) -> str | None:
             "wheelnext-pip: default extras (PEP 771) are not applied by pip's legacy "
             "resolver; this run installs no default extras"
         )
-    eager = compat.register_eager_imports([*compat.our_module_names(), *catalog.LATE_IMPORTS])
+    eager = compat.register_eager_imports([*compat.our_module_names(), *catalog.late_imports()])
     _state.record_event(
         "command",
         command=command,

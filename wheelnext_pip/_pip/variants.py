@@ -146,10 +146,10 @@ class _Siblings:
     release: tuple[str, str, str] | None
     #: label -> its wheel.
     members: dict[str, Any]
-    #: For hash-checking mode, where every file's hash must be matched one by one.
+    #: To make every member a candidate of its own (hash pins, the legacy resolver).
     finder: Any
     link_evaluator: Any
-    #: Whether pip's candidates were made from every member (hash-checking mode), and those.
+    #: Whether pip's candidates were made from every member, and those candidates.
     expanded: bool = False
     made: list[Any] = field(default_factory=list)
 
@@ -172,8 +172,8 @@ class _Run:
     excluded: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     #: representative's URL -> its set of variant wheels (see :class:`_Siblings`).
     siblings: dict[str, _Siblings] = field(default_factory=dict)
-    #: wheel URL -> (release, label) of variant wheels pip judged one by one (hash-checking
-    #: mode), listed before their release is judged.
+    #: wheel URL -> (release, label) of variant wheels pip lists one by one (not grouped as
+    #: siblings), before their release is judged.
     pending: dict[str, tuple[tuple[str, str, str], str]] = field(default_factory=dict)
     #: release -> the labels that have a wheel there.
     present_labels: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
@@ -658,10 +658,10 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
             f"(variant-labels = {project}={wanted_label})",
         )
     elif not kept and refused:
+        pinned = " that the --hash pins allow" if getattr(evaluator, "_hashes", None) else ""
         _warn_once(
-            f"pinned:{project}",
-            f"{project}: no variant wheel that the --hash pins allow fits this machine "
-            f"({'; '.join(refused)})",
+            f"refused:{project}",
+            f"{project}: no variant wheel{pinned} fits this machine ({'; '.join(refused)})",
         )
     return kept
 
