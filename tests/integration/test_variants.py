@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._lib.builders import make_wheel
+from tests._lib.builders import make_sdist, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
@@ -59,6 +59,15 @@ class Plugin:
         return [{"name": "mode", "values": ["on"], "multi_value": False}]
 """
 
+#: The module of the variant build requirement ``vbdep``: importing it records its label.
+BDEP_SOURCE = """
+import os
+
+if os.environ.get("VBDEP_MARKER"):
+    with open(os.environ["VBDEP_MARKER"], "a") as marker:
+        marker.write("@LABEL@\\n")
+"""
+
 
 def document(variants: dict[str, dict], providers: dict | None = None) -> dict:
     providers = PROVIDERS if providers is None else providers
@@ -70,7 +79,14 @@ def document(variants: dict[str, dict], providers: dict | None = None) -> dict:
     }
 
 
-def variant_wheel(directory: Path, name: str, version: str, label: str, variants: dict) -> Path:
+def variant_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    label: str,
+    variants: dict,
+    files: dict[str, str] | None = None,
+) -> Path:
     providers = PLUG_PROVIDER if name == "vplug" else None
     own = document({label: variants[label]} if label in variants else {}, providers)
     return make_wheel(
@@ -79,6 +95,7 @@ def variant_wheel(directory: Path, name: str, version: str, label: str, variants
         version,
         filename=f"{name}-{version}-py3-none-any-{label}.whl",
         extra_dist_info={"variant.json": json.dumps(own)},
+        files=files,
     )
 
 
@@ -124,6 +141,17 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
                     extra_dist_info={"variant.json": json.dumps(own)},
                 )
             )  # fmt: skip
+    # a build requirement with variants: importing it leaves its label in $VBDEP_MARKER
+    for label in ("x8664v2", "x8664v3", "null"):
+        wheels.append(
+            variant_wheel(
+                d, "vbdep", "1.0", label, VPKG_VARIANTS,
+                files={"vbdep/__init__.py": BDEP_SOURCE.replace("@LABEL@", label)},
+            )
+        )  # fmt: skip
+    wheels.append(
+        make_sdist(d, "vbuilt", "1.0", build_requires=["vbdep"], import_build_requires=["vbdep"])
+    )
     # legacy v0.0.3 metadata as published (torch 2.9.0's file, for a stand-in project)
     legacy = json.loads((LEGACY_DATA / "torch-2.9.0-variants.json").read_text())
     legacy_labels = sorted(label for label in legacy["variants"] if label != "null")[:3]
@@ -166,6 +194,7 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         "vnull": [metadata_file(d, "vnull", "1.0", {"null": {}})],
         "vplug": [metadata_file(d, "vplug", "1.0", plug_variants, providers=PLUG_PROVIDER)],
         "vtags": [metadata_file(d, "vtags", "1.0", vtags_variants)],
+        "vbdep": [metadata_file(d, "vbdep", "1.0", VPKG_VARIANTS)],
         "torchish": [legacy_file],
     }
     return {"wheels": wheels, **metadata}
@@ -178,6 +207,20 @@ def variant_index(
     root = tmp_path_factory.mktemp("variant-index")
     extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
     write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
+    with IndexServer(root / "www") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def html_variant_index(
+    tmp_path_factory: pytest.TempPathFactory, variant_files: dict[str, list[Path]]
+) -> Iterator[IndexServer]:
+    """The same index with PEP 503 HTML pages only (no PEP 691 JSON form to negotiate)."""
+    root = tmp_path_factory.mktemp("variant-index-html")
+    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
+    simple = write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
+    for page in simple.rglob("index.json"):
+        page.unlink()
     with IndexServer(root / "www") as server:
         yield server
 
@@ -453,6 +496,76 @@ def test_find_links_folder(plugin_env: PipEnv, variant_files: dict, tmp_path: Pa
     (item,) = json.loads(result.stdout)["install"]
     assert item["wheelnext"]["variant_label"] == "x8664v2", (item["download_info"], result.stderr)
     assert item["wheelnext"]["variant_properties"] == ["x86_64 :: level :: v2"]
+
+
+def test_html_pages_and_find_links_pages(
+    plugin_env: PipEnv, html_variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """1, 16: the same variants are found on PEP 503 HTML pages (pip otherwise negotiates the
+    PEP 691 JSON form here), and on a --find-links page."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    code, chosen, output = resolve(plugin_env, html_variant_index, "vpkg", settings=settings)
+    assert code == 0 and chosen == {"vpkg": ("1.0", "x8664v3")}, output
+    assert not list(Path(html_variant_index.root).rglob("index.json"))
+    page = html_variant_index.url + "/simple/vpkg/"
+    result = plugin_env.pip(
+        "install", "--dry-run", "--report", "-", "-q", "--no-index", "--find-links", page,
+        "vpkg", wheelnext="1", env=settings,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (item,) = json.loads(result.stdout)["install"]
+    assert item["wheelnext"]["variant_label"] == "x8664v3", result.stderr
+
+
+def test_metadata_of_one_index_never_applies_to_another(plugin_env: PipEnv, tmp_path: Path) -> None:
+    """1, §6: a variant wheel is judged only by the -variants.json of its own page. The
+    second index lists a better variant but no metadata of its own: that wheel is skipped,
+    although the first index's metadata describes its label."""
+    dists = tmp_path / "dists"
+    first = [
+        variant_wheel(dists / "a", "vmix", "1.0", "x8664v2", VPKG_VARIANTS),
+        metadata_file(dists / "a", "vmix", "1.0", VPKG_VARIANTS),
+    ]
+    second = [variant_wheel(dists / "b", "vmix", "1.0", "x8664v3", VPKG_VARIANTS)]
+    write_simple_index(tmp_path / "a", first[:1], extra_files={"vmix": first[1:]})
+    write_simple_index(tmp_path / "b", second)
+    with IndexServer(tmp_path / "a") as index_a, IndexServer(tmp_path / "b") as index_b:
+        result = plugin_env.pip(
+            "install", "--dry-run", "--report", "-", "-q", "--index-url", index_a.index_url,
+            "--extra-index-url", index_b.index_url, "vmix", wheelnext="1",
+            env=x86(tmp_path, '"v3", "v2", "v1"'),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (item,) = json.loads(result.stdout)["install"]
+        assert item["wheelnext"]["variant_label"] == "x8664v2", result.stderr
+        assert item["download_info"]["url"].startswith(index_a.url)
+        assert "vmix 1.0: no vmix-1.0-variants.json is listed" in result.stderr
+        assert index_b.requested_paths() == ["/simple/vmix/"]
+
+
+def test_build_dependencies_take_the_variant(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """5: a build requirement that has variants is installed, in pip's isolated build
+    environment, as the variant that fits (the child pip judges it too)."""
+    marker = tmp_path / "marker"
+    for levels, label in (('"v3", "v2", "v1"', "x8664v3"), ('"v2", "v1"', "x8664v2")):
+        marker.unlink(missing_ok=True)
+        settings = {**x86(tmp_path, levels), "VBDEP_MARKER": str(marker)}
+        result = plugin_env.pip(
+            "wheel", "--no-deps", "-w", tmp_path / "out", "--no-cache-dir",
+            "--index-url", variant_index.index_url, "vbuilt", wheelnext="1", env=settings,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert marker.read_text().split() == [label]
+    marker.unlink()
+    result = plugin_env.pip(
+        "wheel", "--no-deps", "-w", tmp_path / "stock", "--no-cache-dir",
+        "--index-url", variant_index.index_url, "vbuilt", wheelnext=None,
+        env={"VBDEP_MARKER": str(marker)},
+    )  # fmt: skip
+    assert result.returncode != 0  # stock pip sees no installable vbdep
+    assert not marker.exists()
 
 
 def test_explain_and_doctor(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
