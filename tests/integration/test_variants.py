@@ -543,6 +543,54 @@ def test_metadata_of_one_index_never_applies_to_another(plugin_env: PipEnv, tmp_
         assert index_b.requested_paths() == ["/simple/vmix/"]
 
 
+def test_metadata_of_two_pages_is_combined_or_refused(plugin_env: PipEnv, tmp_path: Path) -> None:
+    """2, §6: two indexes list one release, each with its own -variants.json. Documents that
+    agree are combined, so the wheels of both pages are ranked together; a page whose
+    document disagrees has its variant wheels skipped, with one warning naming both files."""
+    dists = tmp_path / "dists"
+    levels = {label: VPKG_VARIANTS[label] for label in ("x8664v2", "x8664v3", "null")}
+    disagreeing = {"x8664v3": {"x86_64": {"level": ["v2"]}}}
+    first, second = [], []
+    for name in ("vcon", "vinc"):
+        first.append(variant_wheel(dists / "a", name, "1.0", "x8664v2", levels))
+        first.append(metadata_file(dists / "a", name, "1.0", levels))
+        second.append(variant_wheel(dists / "b", name, "1.0", "x8664v3", levels))
+    second.append(metadata_file(dists / "b", "vcon", "1.0", {"x8664v3": levels["x8664v3"]}))
+    second.append(metadata_file(dists / "b", "vinc", "1.0", disagreeing))
+    for root, files in ((tmp_path / "a", first), (tmp_path / "b", second)):
+        wheels = [path for path in files if path.suffix == ".whl"]
+        extra: dict[str, list[Path]] = {}
+        for path in files:
+            if path.suffix == ".json":
+                extra.setdefault(path.name.split("-")[0], []).append(path)
+        write_simple_index(root, wheels, extra_files=extra)
+    with IndexServer(tmp_path / "a") as index_a, IndexServer(tmp_path / "b") as index_b:
+        # pip's two locations, then the same two pages as one named index group
+        named = {"WHEELNEXT_PIP_INDEX_GROUPS": f"mirrors = {index_a.index_url} {index_b.index_url}"}
+        for groups in ({}, named):
+            result = plugin_env.pip(
+                "install", "--dry-run", "--report", "-", "-q", "--index-url", index_a.index_url,
+                "--extra-index-url", index_b.index_url, "vcon", "vinc", wheelnext="1",
+                env={**x86(tmp_path, '"v3", "v2", "v1"'), **groups},
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            chosen = {
+                item["metadata"]["name"]: (
+                    item["wheelnext"]["variant_label"],
+                    item["download_info"],
+                )
+                for item in json.loads(result.stdout)["install"]
+            }
+            assert chosen["vcon"][0] == "x8664v3", result.stderr
+            assert chosen["vcon"][1]["url"].startswith(index_b.url)
+            assert chosen["vinc"][0] == "x8664v2", result.stderr
+            (warning,) = [line for line in result.stderr.splitlines() if "disagrees" in line]
+            assert f"{index_b.url}/files/vinc-1.0-variants.json disagrees with" in warning
+            assert f"{index_a.url}/files/vinc-1.0-variants.json" in warning
+            assert "variant 'x8664v3' has different properties" in warning
+            assert "variant wheels are skipped" in warning
+
+
 def test_build_dependencies_take_the_variant(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:

@@ -474,40 +474,85 @@ def _fetch_metadata(link: Any) -> VariantMetadata | str:
     return document
 
 
-def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
-    key = (source, project, version)
-    if key in _RUN.rankings:
-        return _RUN.rankings[key]
+def _group_of_source(source: str) -> str:
+    """The index group of a page: pages of one group may describe one release together.
+    Without ranked groups every location pip has is one group."""
+    settings = _settings()
+    if not settings.ranks_indexes:
+        return ""
+    from wheelnext_pip._pip.finder import layout_of
+
+    return layout_of(settings).group_of(source.rstrip("/").rsplit("/", 1)[0])
+
+
+def _judge_release(project: str, version: str, source: str) -> None:
+    """Rank a release for every page of the source's index group that lists its metadata.
+
+    PEP 825: documents of one release are combined; a page whose document disagrees with an
+    earlier page (pip's order) has its variant wheels skipped. The pages that agree share one
+    ranking, so their wheels compare in pip's sort.
+    """
+    from wheelnext_pip.variants.metadata import combine_metadata
     from wheelnext_pip.variants.ordering import prefer_label, rank_variants
     from wheelnext_pip.variants.providers import resolve_supported_properties
 
-    link = _RUN.metadata_links.get(key)
-    result: VariantRanking | str
-    if link is None:
-        result = f"no {project}-{version}-variants.json is listed beside its variant wheels"
-        _warn_once(
-            f"missing:{key}", f"{project} {version}: {result}; its variant wheels are skipped"
-        )
-    else:
-        document = _fetch_metadata(link)
+    group = _group_of_source(source)
+    peers = [
+        key
+        for key in _RUN.metadata_links
+        if key[1:] == (project, version)
+        and key not in _RUN.rankings
+        and _group_of_source(key[0]) == group
+    ]
+    combined: VariantMetadata | None = None
+    first_url = ""
+    agreeing = []
+    for key in peers:
+        url = _url(_RUN.metadata_links[key])
+        document = _fetch_metadata(_RUN.metadata_links[key])
         if isinstance(document, str):
-            result = document
+            _RUN.rankings[key] = document
+            continue
+        if combined is None:
+            combined, first_url = document, url
         else:
-            machine = _machine()
-            supported, decisions = resolve_supported_properties(
-                document, machine.settings, machine.answer
+            try:
+                combined = combine_metadata(combined, document)
+            except VariantError as exc:
+                reason = f"{url} disagrees with {first_url}: {exc.problem}"
+                _warn_once(f"inconsistent:{url}", f"{reason}; its variant wheels are skipped")
+                _RUN.rankings[key] = reason
+                continue
+        agreeing.append(key)
+    if combined is None:
+        return
+    machine = _machine()
+    supported, decisions = resolve_supported_properties(combined, machine.settings, machine.answer)
+    for namespace, decision in decisions.items():
+        if decision.note:
+            _warn_once(f"note:{namespace}:{decision.note}", decision.note)
+        machine.origins.setdefault(namespace, decision.source)
+    ranking = rank_variants(combined.variants, combined.namespace_priorities, supported)
+    label = _settings().variant_labels.get(project)
+    if label is not None:
+        ranking = prefer_label(ranking, label)
+    for key in agreeing:
+        _RUN.rankings[key] = ranking
+        _RUN.releases[key] = combined
+
+
+def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
+    key = (source, project, version)
+    if key not in _RUN.rankings:
+        if key in _RUN.metadata_links:
+            _judge_release(project, version, source)
+        else:
+            reason = f"no {project}-{version}-variants.json is listed beside its variant wheels"
+            _warn_once(
+                f"missing:{key}", f"{project} {version}: {reason}; its variant wheels are skipped"
             )
-            for namespace, decision in decisions.items():
-                if decision.note:
-                    _warn_once(f"note:{namespace}:{decision.note}", decision.note)
-                machine.origins.setdefault(namespace, decision.source)
-            result = rank_variants(document.variants, document.namespace_priorities, supported)
-            label = _settings().variant_labels.get(project)
-            if label is not None:
-                result = prefer_label(result, label)
-            _RUN.releases[key] = document
-    _RUN.rankings[key] = result
-    return result
+            _RUN.rankings[key] = reason
+    return _RUN.rankings[key]
 
 
 # -- selection -------------------------------------------------------------------------------
