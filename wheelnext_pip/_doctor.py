@@ -89,7 +89,8 @@ def _variant_providers_section(settings: Settings | None) -> Any:
         except Exception as exc:
             lines.append(f"variant-properties-file: {exc}")
     forced = {
-        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ,
+        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ
+        or detect.FORCE_SM_ARCH in os.environ,
         "tpu": detect.FORCE_TPU_PRESENT in os.environ,
     }
     providers: dict[str, Any] = {}

@@ -452,6 +452,14 @@ def test_legacy_published_metadata(plugin_env: PipEnv, variant_index: IndexServe
     code, chosen, output = resolve(plugin_env, variant_index, "torchish", settings=settings)
     assert code == 0, output
     assert chosen["torchish"][1] not in (None, "null"), output
+    explained = plugin_env.run(
+        ["-m", "wheelnext_pip", "explain", "torchish", "--index-url", variant_index.index_url],
+        wheelnext="1",
+        env=settings,
+    )
+    assert "  nvidia properties: built-in, forced (override variable)\n" in explained.stdout
+    assert "  priority properties: static (the package's static-properties)\n" in explained.stdout
+    assert "  amd properties: untrusted plugin (never installed or run)\n" in explained.stdout
     code, chosen, _ = resolve(plugin_env, variant_index, "torchish")  # no GPU here
     assert chosen["torchish"][1] == "null"
 
@@ -628,6 +636,9 @@ def test_explain_and_doctor(plugin_env: PipEnv, variant_index: IndexServer, tmp_
     text = result.stdout
     assert "variants of vpkg 1.0" in text
     assert "  1. x8664v3\n  2. x8664v2\n  3. null\n" in text
+    assert "  nvidia properties: built-in, detected\n" in text
+    assert "  x86_64 properties: file (variant-properties-file)\n" in text
+    assert "  plug properties: untrusted plugin (never installed or run)\n" in text
     assert "  -  cu12: incompatible: `nvidia :: cuda_version_lower_bound :: 12.0`" in text
     assert "  -  ghost: left out: not listed in the variant metadata" in text
     assert "winner: vpkg 1.0 from" in text and "-x8664v3.whl" in text

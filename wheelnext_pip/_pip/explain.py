@@ -60,6 +60,7 @@ def _variant_lines(project: str) -> list[str]:
     """Per version with variant wheels: the labels in preference order and why others are out."""
     lines = []
     exclusions = variant_hooks.run_exclusions()
+    origins = variant_hooks.run_provider_sources()
     for (source, name, version), ranking in sorted(variant_hooks.run_rankings().items()):
         if name != project:
             continue
@@ -67,6 +68,8 @@ def _variant_lines(project: str) -> list[str]:
         if isinstance(ranking, str):
             lines.append(f"  none usable: {ranking}")
             continue
+        for namespace, origin in origins.get((source, name, version), {}).items():
+            lines.append(f"  {namespace} properties: {origin}")
         for rank, label in enumerate(ranking.labels, 1):
             lines.append(f"  {rank}. {label}")
         reasons = {label: f"incompatible: {why}" for label, why in ranking.incompatible.items()}

@@ -168,6 +168,8 @@ class _Run:
     rankings: dict[tuple[str, str, str], VariantRanking | str] = field(default_factory=dict)
     #: (source, project, version) -> the metadata document the ranking came from.
     releases: dict[tuple[str, str, str], VariantMetadata] = field(default_factory=dict)
+    #: (source, project, version) -> namespace -> where its properties came from.
+    provider_sources: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     #: (source, project, version) -> label -> why its wheels were left out.
     excluded: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     #: representative's URL -> its set of variant wheels (see :class:`_Siblings`).
@@ -196,6 +198,11 @@ _RUN = _Run()
 def run_rankings() -> dict[tuple[str, str, str], VariantRanking | str]:
     """Every release judged in this run (for ``explain``)."""
     return dict(_RUN.rankings)
+
+
+def run_provider_sources() -> dict[tuple[str, str, str], dict[str, str]]:
+    """namespace -> where its properties came from, per judged release (for ``explain``)."""
+    return {key: dict(value) for key, value in _RUN.provider_sources.items()}
 
 
 def run_exclusions() -> dict[tuple[str, str, str], dict[str, str]]:
@@ -528,10 +535,12 @@ def _judge_release(project: str, version: str, source: str) -> None:
         return
     machine = _machine()
     supported, decisions = resolve_supported_properties(combined, machine.settings, machine.answer)
+    origins = {}
     for namespace, decision in decisions.items():
         if decision.note:
             _warn_once(f"note:{namespace}:{decision.note}", decision.note)
         machine.origins.setdefault(namespace, decision.source)
+        origins[namespace] = _describe_origin(namespace, decision.source)
     ranking = rank_variants(combined.variants, combined.namespace_priorities, supported)
     label = _settings().variant_labels.get(project)
     if label is not None:
@@ -539,6 +548,34 @@ def _judge_release(project: str, version: str, source: str) -> None:
     for key in agreeing:
         _RUN.rankings[key] = ranking
         _RUN.releases[key] = combined
+        _RUN.provider_sources[key] = origins
+
+
+_ORIGINS = {
+    "disabled": "disabled (disable-providers)",
+    "file": "file (variant-properties-file)",
+    "no-provider": "no provider declared",
+    "enable-if-false": "off (its enable-if marker is false here)",
+    "optional-off": "optional, off (not in enable-providers)",
+    "static": "static (the package's static-properties)",
+    "unsupported-builtin": "builtin provider not implemented",
+    "trusted-plugin": "trusted plugin (trust-providers)",
+    "untrusted": "untrusted plugin (never installed or run)",
+}
+
+
+def _describe_origin(namespace: str, source: str) -> str:
+    """Where a namespace's properties came from, in doctor's words."""
+    if source != "builtin":
+        return _ORIGINS.get(source, source)
+    from wheelnext_pip.variants import detect
+
+    forced = {
+        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ
+        or detect.FORCE_SM_ARCH in os.environ,
+        "tpu": detect.FORCE_TPU_PRESENT in os.environ,
+    }
+    return "built-in, forced (override variable)" if forced.get(namespace) else "built-in, detected"
 
 
 def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
