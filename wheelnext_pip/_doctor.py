@@ -88,11 +88,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             user = dict(load_properties_file(settings.variant_properties_file))
         except Exception as exc:
             lines.append(f"variant-properties-file: {exc}")
-    forced = {
-        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ
-        or detect.FORCE_SM_ARCH in os.environ,
-        "tpu": detect.FORCE_TPU_PRESENT in os.environ,
-    }
+    forced = detect.forced_namespaces(os.environ)
     providers: dict[str, Any] = {}
     notes: tuple[str, ...]
     for namespace in dict.fromkeys([*BUILTIN_NAMESPACES, *user]):
@@ -102,7 +98,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             source, properties, notes = "file (variant-properties-file)", user[namespace], ()
         elif namespace in BUILTIN_NAMESPACES:
             detection = detect.detect_builtin(namespace, environ=os.environ)
-            source = "forced (override variable)" if forced.get(namespace) else "detected"
+            source = "forced (override variable)" if namespace in forced else "detected"
             properties, notes = detection.properties, detection.notes
         else:
             continue

@@ -374,3 +374,10 @@ def test_detect_builtin_on_this_machine() -> None:
         assert detection.properties is not None
         assert detection.properties.namespace == namespace
     assert detect.detect_builtin("other").properties is None
+
+
+def test_forced_namespaces_name_the_overridden_builtins() -> None:
+    assert detect.forced_namespaces({}) == frozenset()
+    assert detect.forced_namespaces({detect.FORCE_SM_ARCH: "9.0"}) == {"nvidia"}
+    both = {detect.FORCE_CUDA_DRIVER_VERSION: "12.8", detect.FORCE_TPU_PRESENT: "1"}
+    assert detect.forced_namespaces(both) == {"nvidia", "tpu"}

@@ -526,7 +526,9 @@ def _judge_release(project: str, version: str, source: str) -> None:
             try:
                 combined = combine_metadata(combined, document)
             except VariantError as exc:
-                reason = f"{url} disagrees with {first_url}: {exc.problem}"
+                from wheelnext_pip.index_groups import redact_url
+
+                reason = f"{redact_url(url)} disagrees with {redact_url(first_url)}: {exc.problem}"
                 _warn_once(f"inconsistent:{url}", f"{reason}; its variant wheels are skipped")
                 _RUN.rankings[key] = reason
                 continue
@@ -568,14 +570,11 @@ def _describe_origin(namespace: str, source: str) -> str:
     """Where a namespace's properties came from, in doctor's words."""
     if source != "builtin":
         return _ORIGINS.get(source, source)
-    from wheelnext_pip.variants import detect
+    from wheelnext_pip.variants.detect import forced_namespaces
 
-    forced = {
-        "nvidia": detect.FORCE_CUDA_DRIVER_VERSION in os.environ
-        or detect.FORCE_SM_ARCH in os.environ,
-        "tpu": detect.FORCE_TPU_PRESENT in os.environ,
-    }
-    return "built-in, forced (override variable)" if forced.get(namespace) else "built-in, detected"
+    if namespace in forced_namespaces(os.environ):
+        return "built-in, forced (override variable)"
+    return "built-in, detected"
 
 
 def _ranking(project: str, version: str, source: str) -> VariantRanking | str:

@@ -44,6 +44,7 @@ __all__ = [
     "detect_nvidia",
     "detect_tpu",
     "detect_x86_64",
+    "forced_namespaces",
     "normalize_cpu_flags",
     "parse_cuda_version",
     "read_linux_cpu_flags",
@@ -58,6 +59,17 @@ __all__ = [
 FORCE_CUDA_DRIVER_VERSION = "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION"
 FORCE_SM_ARCH = "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
 FORCE_TPU_PRESENT = "TPU_VARIANT_PROVIDER_FORCE_PRESENT"
+
+
+def forced_namespaces(environ: Mapping[str, str]) -> frozenset[str]:
+    """The built-in namespaces whose answer an override variable sets (or shapes) here."""
+    forced = set()
+    if FORCE_CUDA_DRIVER_VERSION in environ or FORCE_SM_ARCH in environ:
+        forced.add("nvidia")
+    if FORCE_TPU_PRESENT in environ:
+        forced.add("tpu")
+    return frozenset(forced)
+
 
 #: Detected CUDA driver versions the nvidia provider accepts, inclusive.
 CUDA_RANGE = ((11, 0), (15, 20))
