@@ -200,14 +200,26 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
     return {"wheels": wheels, **metadata}
 
 
+def _serve_variant_files(
+    tmp_path_factory: pytest.TempPathFactory,
+    variant_files: dict[str, list[Path]],
+    *,
+    html_only: bool,
+) -> IndexServer:
+    root = tmp_path_factory.mktemp("variant-index")
+    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
+    simple = write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
+    if html_only:  # no PEP 691 JSON form to negotiate: pip gets the PEP 503 HTML pages
+        for page in simple.rglob("index.json"):
+            page.unlink()
+    return IndexServer(root / "www")
+
+
 @pytest.fixture(scope="session")
 def variant_index(
     tmp_path_factory: pytest.TempPathFactory, variant_files: dict[str, list[Path]]
 ) -> Iterator[IndexServer]:
-    root = tmp_path_factory.mktemp("variant-index")
-    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
-    write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
-    with IndexServer(root / "www") as server:
+    with _serve_variant_files(tmp_path_factory, variant_files, html_only=False) as server:
         yield server
 
 
@@ -215,13 +227,8 @@ def variant_index(
 def html_variant_index(
     tmp_path_factory: pytest.TempPathFactory, variant_files: dict[str, list[Path]]
 ) -> Iterator[IndexServer]:
-    """The same index with PEP 503 HTML pages only (no PEP 691 JSON form to negotiate)."""
-    root = tmp_path_factory.mktemp("variant-index-html")
-    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
-    simple = write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
-    for page in simple.rglob("index.json"):
-        page.unlink()
-    with IndexServer(root / "www") as server:
+    """The same index with PEP 503 HTML pages only."""
+    with _serve_variant_files(tmp_path_factory, variant_files, html_only=True) as server:
         yield server
 
 

@@ -160,8 +160,9 @@ class _Run:
 
     machine: _Machine | None = None
     session: Any = None
-    #: (source, project, version) -> the ``-variants.json`` link listed there.
-    metadata_links: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    #: (project, version) -> source -> the ``-variants.json`` link listed there, in the
+    #: order pip listed the sources.
+    metadata_links: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: metadata URL -> the document, or the one-line reason it cannot be used.
     documents: dict[str, VariantMetadata | str] = field(default_factory=dict)
     #: (source, project, version) -> ranking, or why the version's variants are unusable.
@@ -370,8 +371,9 @@ def _group_siblings(
         if filename.endswith("-variants.json"):
             name = parse_variants_json_filename(filename)
             if name is not None:
-                key = (_source_of(link), name.canonical_name, name.version)
-                _RUN.metadata_links.setdefault(key, link)
+                release = (name.canonical_name, name.version)
+                pages = _RUN.metadata_links.setdefault(release, {})
+                pages.setdefault(_source_of(link), link)
                 continue  # not an installable file: pip would skip it
         # Not memoized: pip never sees most of these names, and thousands of parses kept to
         # the end of the run cost more at exit (garbage collection) than parsing again.
@@ -504,19 +506,16 @@ def _judge_release(project: str, version: str, source: str) -> None:
     from wheelnext_pip.variants.providers import resolve_supported_properties
 
     group = _group_of_source(source)
-    peers = [
-        key
-        for key in _RUN.metadata_links
-        if key[1:] == (project, version)
-        and key not in _RUN.rankings
-        and _group_of_source(key[0]) == group
-    ]
+    pages = _RUN.metadata_links.get((project, version), {})
     combined: VariantMetadata | None = None
     first_url = ""
     agreeing = []
-    for key in peers:
-        url = _url(_RUN.metadata_links[key])
-        document = _fetch_metadata(_RUN.metadata_links[key])
+    for page, link in pages.items():
+        key = (page, project, version)
+        if key in _RUN.rankings or _group_of_source(page) != group:
+            continue
+        url = _url(link)
+        document = _fetch_metadata(link)
         if isinstance(document, str):
             _RUN.rankings[key] = document
             continue
@@ -580,7 +579,7 @@ def _describe_origin(namespace: str, source: str) -> str:
 def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
     key = (source, project, version)
     if key not in _RUN.rankings:
-        if key in _RUN.metadata_links:
+        if source in _RUN.metadata_links.get((project, version), {}):
             _judge_release(project, version, source)
         else:
             reason = f"no {project}-{version}-variants.json is listed beside its variant wheels"
