@@ -38,6 +38,41 @@ class PatchSetStatus:
 
 
 @dataclass
+class DefaultExtrasLedger:
+    """What a run learns about default extras (PEP 771) while pip resolves.
+
+    A project gets its defaults node only once one of its candidates is seen declaring
+    ``Default-Extra``; a resolution that met such a project too late is run again with it
+    known from the start (see ``_pip/resolver.py``).
+    """
+
+    #: Projects that some candidate showed to declare a valid ``Default-Extra``. A fact
+    #: about the projects, so it survives the resolver's restarts.
+    declaring: set[str] = field(default_factory=set)
+    #: Projects whose ``Default-Extra`` warning was given (once per project).
+    warned_ignored: set[str] = field(default_factory=set)
+    #: (project, version) pairs whose "default extras added" line was printed.
+    announced: set[tuple[str, str]] = field(default_factory=set)
+    #: How often the resolution was run again (for ``-v`` and the benchmarks).
+    restarts: int = 0
+    # Per attempt of the resolution:
+    #: Projects first seen declaring defaults in this attempt.
+    discovered_now: set[str] = field(default_factory=set)
+    #: Projects named bare before they were known to declare defaults.
+    bare_before: set[str] = field(default_factory=set)
+    #: Requirements made from bare direct-URL requirements in that time.
+    bare_links: list[Any] = field(default_factory=list)
+    #: Project -> the requirements on its defaults node that its own candidates added.
+    injected: dict[str, list[Any]] = field(default_factory=dict)
+
+    def start_attempt(self) -> None:
+        self.discovered_now.clear()
+        self.bare_before.clear()
+        self.bare_links.clear()
+        self.injected.clear()
+
+
+@dataclass
 class State:
     settings: Settings | None = None
     settings_error: SettingsError | None = None
@@ -50,6 +85,7 @@ class State:
     #: The running command's parsed options (noted where pip builds its index collector):
     #: features read the cache folder, --require-hashes and the install target from here.
     command_options: Any = None
+    default_extras: DefaultExtrasLedger = field(default_factory=DefaultExtrasLedger)
 
     def is_live(self, name: str) -> bool:
         status = self.patch_sets.get(name)

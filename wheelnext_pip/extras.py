@@ -11,7 +11,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["PLACEHOLDER", "Expansion", "expand_extras", "has_empty_brackets"]
+__all__ = [
+    "PLACEHOLDER",
+    "Declared",
+    "Expansion",
+    "canonical_name",
+    "declared_defaults",
+    "expand_extras",
+    "has_empty_brackets",
+]
 
 #: A valid, already canonical PEP 508 extra name, reserved for "the defaults".
 PLACEHOLDER = "x-pep771-default"
@@ -23,8 +31,13 @@ _EMPTY_BRACKETS = re.compile(
 )
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """PEP 503/685 normalisation (``packaging.utils.canonicalize_name`` without importing
+    packaging, which the resolver hooks run before pip imports it)."""
     return _NAME_RUN.sub("-", name).lower()
+
+
+_canonical = canonical_name
 
 
 def has_empty_brackets(requirement_text: str) -> bool:
@@ -43,6 +56,33 @@ class Expansion:
     ignored: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What one distribution's ``Default-Extra`` fields amount to."""
+
+    #: Valid defaults (each also a ``Provides-Extra``), canonical and sorted.
+    defaults: tuple[str, ...]
+    #: Values that name no ``Provides-Extra`` (ignored, with one warning: spec §3).
+    ignored: tuple[str, ...]
+
+
+def declared_defaults(default_extras: Iterable[str], provided_extras: Iterable[str]) -> Declared:
+    """Split a distribution's ``Default-Extra`` values into valid and ignored ones (PEP 685
+    normalisation; the reserved placeholder name is never a default)."""
+    provided = {_canonical(extra) for extra in provided_extras}
+    defaults: set[str] = set()
+    ignored: list[str] = []
+    for value in default_extras:
+        extra = _canonical(value)
+        if extra == PLACEHOLDER:
+            continue
+        if extra in provided:
+            defaults.add(extra)
+        elif extra not in ignored:
+            ignored.append(extra)
+    return Declared(tuple(sorted(defaults)), tuple(ignored))
+
+
 def expand_extras(
     requested: Iterable[str], default_extras: Iterable[str], provided_extras: Iterable[str]
 ) -> Expansion:
@@ -50,15 +90,6 @@ def expand_extras(
     requested_set = frozenset(_canonical(extra) for extra in requested)
     if PLACEHOLDER not in requested_set:
         return Expansion(requested_set, (), ())
-    provided = {_canonical(extra) for extra in provided_extras}
-    defaults: list[str] = []
-    ignored: list[str] = []
-    for value in default_extras:
-        extra = _canonical(value)
-        if extra == PLACEHOLDER:
-            continue
-        target = defaults if extra in provided else ignored
-        if extra not in target:
-            target.append(extra)
-    extras = (requested_set - {PLACEHOLDER}) | frozenset(defaults)
-    return Expansion(extras, tuple(sorted(defaults)), tuple(ignored))
+    declared = declared_defaults(default_extras, provided_extras)
+    extras = (requested_set - {PLACEHOLDER}) | frozenset(declared.defaults)
+    return Expansion(extras, declared.defaults, declared.ignored)

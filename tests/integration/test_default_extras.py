@@ -83,6 +83,17 @@ def extras_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServ
             requires=['dep-r; extra == "rec"'],
             meta=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
         ),
+        # lateuser 2.0 names pkg bare but cannot be installed (no zz<1): pip tries it
+        # first, so a bare pkg is seen before pkg is known to declare defaults.
+        wheel("lateuser", "1.0"),
+        wheel("lateuser", "2.0", requires=["pkg", "zz<1"]),
+        wheel("zz", "1.0"),
+        # No Default-Extra anywhere below: pip must behave (and print) exactly as stock.
+        wheel("plainapp", requires=["plainlib>=1,<3", "plaindep"]),
+        wheel("plainlib", "1.0", requires=["plaindep<2,>=1"]),
+        wheel("plainlib", "2.0", requires=["plaindep<2,>=1", "zz<1"]),
+        wheel("plaindep", "1.0"),
+        wheel("plaindep", "2.0"),
     ]
     write_simple_index(root / "www", wheels)
     with IndexServer(root / "www") as server:
@@ -322,3 +333,72 @@ def test_conflict_messages_never_show_the_placeholder(
     assert "wantspkg2" in output and "pkg" in output
     assert "x-pep771-default" not in output
     assert "pkg[]" not in output
+
+
+def test_a_bare_requirement_backtracked_away_adds_no_defaults(
+    plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
+) -> None:
+    """R3/R4 after backtracking: lateuser 2.0 names ``pkg`` bare before pkg is known to
+    declare defaults, then is rejected; only ``pkg[]`` is left, so no defaults. (The run
+    that added pkg's defaults node too early is done again with pkg known.)"""
+    report_file = tmp_path / "report.json"
+    result = plugin_env.pip(
+        "install", "--dry-run", "--report", report_file, "-v",
+        "--index-url", extras_index.index_url, "lateuser", "pkg[]",
+        wheelnext="1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "resolving again with the default extras of pkg known" in result.stdout
+    report = json.loads(report_file.read_text())
+    versions = {i["metadata"]["name"]: i["metadata"]["version"] for i in report["install"]}
+    assert versions == {"lateuser": "1.0", "pkg": "1.0"}
+    # The same graph with pkg named bare elsewhere keeps the union rule.
+    names, _, _ = resolve(plugin_env, extras_index, "lateuser", "pkg[]", "needs")
+    assert names == {"lateuser", "pkg", "needs", "dep-r"}
+
+
+def _pip_lines(output: str) -> list[str]:
+    return [line.rstrip() for line in output.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plainapp"],  # "(from ...)" chains, a backtrack over plainlib 2.0
+        ["PLAINLIB==1.0", "plaindep"],
+        ["plainapp", "plaindep>=2"],  # a conflict report
+        ["-c", "{constraints}", "plaindep"],  # a violated constraint is named as the cause
+        ["{wheel}"],  # a local wheel: no "(from plainapp==1.0)" added
+    ],
+)
+def test_without_default_extra_pip_prints_exactly_what_stock_pip_prints(
+    plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path, args: list[str]
+) -> None:
+    """Issue 13 item 1: no package here declares Default-Extra, so the feature adds no
+    node, no requirement and no change to any line pip prints."""
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("plaindep<0.1\n")
+    (wheel,) = extras_index.dists.glob("plainapp-1.0-*.whl")  # type: ignore[attr-defined]
+    args = [a.format(constraints=constraints, wheel=wheel) for a in args]
+    common = ("install", "--dry-run", "--index-url", extras_index.index_url, *args)
+    stock = plugin_env.pip(*common)
+    ours = plugin_env.pip(*common, wheelnext="default-extras")
+    assert ours.returncode == stock.returncode
+    assert _pip_lines(ours.stdout) == _pip_lines(stock.stdout)
+    assert _pip_lines(ours.stderr) == _pip_lines(stock.stderr)
+
+
+def test_resolvelib_keeps_each_incompatibility_once(plugin_env: PipEnv) -> None:
+    """Issue 13 item 3: on the resolvelib this pip vendors, repeated backjumps over one
+    project make stock resolvelib keep the same incompatible candidates many times over;
+    with default extras on, each is kept once (past a short list left as it is)."""
+    script = Path(__file__).resolve().parents[1] / "_lib" / "backjumps.py"
+    stock = plugin_env.run([script, "40"], check=True).stdout.split()
+    guarded = plugin_env.run([script, "40", "--wheelnext"], check=True).stdout.split()
+    assert stock[0] == guarded[0] == "impossible"
+    stock_longest, stock_distinct = int(stock[1]), int(stock[2])
+    longest, distinct = int(guarded[1]), int(guarded[2])
+    assert distinct == stock_distinct == 40  # every release of a
+    assert stock_longest > 10 * stock_distinct  # the weak spot is really there
+    # resolvelib chains the broken and the patched list while it patches: twice at most.
+    assert longest <= 2 * distinct + 32

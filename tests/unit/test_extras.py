@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wheelnext_pip.extras import PLACEHOLDER, expand_extras, has_empty_brackets
+from wheelnext_pip.extras import PLACEHOLDER, declared_defaults, expand_extras, has_empty_brackets
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_placeholder_becomes_the_valid_defaults() -> None:
 def test_union_with_named_extras_and_no_defaults() -> None:
     assert expand_extras({PLACEHOLDER, "alt"}, ["rec"], ["rec", "alt"]).extras == {"rec", "alt"}
     assert expand_extras({PLACEHOLDER}, [], ["rec"]).extras == frozenset()
+
+
+def test_declared_defaults_split_valid_and_ignored() -> None:
+    declared = declared_defaults(["Rec", "rec", "ghost", PLACEHOLDER, "Alt"], ["rec", "ALT"])
+    assert declared.defaults == ("alt", "rec")
+    assert declared.ignored == ("ghost",)
+    assert declared_defaults([], ["rec"]).defaults == ()
+    assert declared_defaults(["ghost"], []).ignored == ("ghost",)

@@ -8,6 +8,17 @@ own ``Default-Extra`` values (per candidate, so per version and after backtracki
 ``pkg[]`` survives pip's parse/str round trips through a mark kept beside pip's vendored
 ``Requirement`` objects (pip 26.3's have ``__slots__``, so nothing can be stored on them).
 
+Cost only where used: a project gets the placeholder only once one of its candidates was
+seen declaring ``Default-Extra``. Until then pip resolves exactly as stock pip (no node,
+no requirement, same order). When a candidate that declares defaults is pinned and the
+project was already named bare, that candidate adds its defaults node itself. If the
+finished resolution shows that this differs from what the placeholder would have given
+(the bare requirement was backtracked away), or the attempt failed, the resolution runs
+again with the project known from the start; each new run knows at least one more such
+project, so the number of runs is bounded by the number of projects that declare
+defaults. resolvelib copies a broken state's incompatibilities into the new criterion on
+every backjump, so that one list can double each time: the criteria are de-duplicated.
+
 pip 23.3 also gives resolvelib the base (no extras) of an extras requirement that has a
 version specifier, so that a conflict on that specifier backtracks the right candidates.
 pip <= 23.2 does not; on those pips two optional points add that base requirement beside
@@ -17,14 +28,26 @@ each requirement we gave the placeholder (``_with_bases``).
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import sys
 from typing import Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
-from wheelnext_pip.extras import PLACEHOLDER, expand_extras, has_empty_brackets
+from wheelnext_pip._pip.registry import (
+    PatchPoint,
+    PatchSet,
+    argument,
+    hook_failed,
+    with_argument,
+)
+from wheelnext_pip.extras import (
+    PLACEHOLDER,
+    canonical_name,
+    declared_defaults,
+    has_empty_brackets,
+)
 
 logger = logging.getLogger("wheelnext_pip")
 
@@ -33,12 +56,20 @@ REQUIREMENTS = "pip._vendor.packaging.requirements"
 FACTORY = "pip._internal.resolution.resolvelib.factory"
 CANDIDATES = "pip._internal.resolution.resolvelib.candidates"
 PROVIDER = "pip._internal.resolution.resolvelib.provider"
+RESOLVER = "pip._internal.resolution.resolvelib.resolver"
+RESOLVELIB = "pip._vendor.resolvelib"
+#: Holds ``Criterion`` on every resolvelib pip vendors (0.8.1 to 1.2.x).
+RESOLVELIB_RESOLVERS = "pip._vendor.resolvelib.resolvers"
 
 #: id(requirement) -> requirement, for vendored Requirements parsed from ``name[]``. The
 #: strong reference keeps the id from being reused; parsing is cached, so this stays small.
 _EMPTY_BRACKETS: dict[int, Any] = {}
-_ANNOUNCED: set[tuple[str, str]] = set()
-_WARNED_IGNORED: set[str] = set()
+#: pip's ``-v`` level.
+VERBOSE = 15
+
+
+class _Restart(Exception):
+    """The resolution must run again: a project's defaults were met too late."""
 
 
 def is_marked_empty(requirement: Any) -> bool:
@@ -74,25 +105,48 @@ def _requirement_str(
 
 
 def _wants_defaults(ireq: Any) -> bool:
+    """Whether a requirement is bare: it names no extras, not even ``[]`` (R1, R3)."""
     if not ireq.name or ireq.constraint or ireq.extras or is_marked_empty(ireq.req):
         return False
-    settings = _state.STATE.settings
-    return settings is None or ireq.name not in settings.no_default_extras
+    excluded = _state.STATE.settings.no_default_extras if _state.STATE.settings else None
+    return not excluded or ireq.name not in excluded
 
 
 def _make_requirements_from_install_req(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     factory, ireq, *rest = args
+    noted_links: list[Any] | None = None
     try:
         if _wants_defaults(ireq):
-            # A copy: pip's own ireq (and so its messages and report) stays untouched.
-            ireq = copy.copy(ireq)
-            ireq.extras = {PLACEHOLDER}
-            _scrub_candidate_logs()
+            ledger = _state.STATE.default_extras
+            project = canonical_name(ireq.name)
+            if project in ledger.declaring:
+                # A copy: pip's own ireq (and so its messages and report) stays untouched.
+                ireq = copy.copy(ireq)
+                ireq.extras = {PLACEHOLDER}
+                _scrub_candidate_logs()
+            else:
+                # Stock pip's requirement; noted in case a candidate declares defaults later.
+                ledger.bare_before.add(project)
+                if ireq.link is not None:
+                    noted_links = ledger.bare_links
     except Exception as exc:
         hook_failed(FEATURE, exc)
-    return original(factory, ireq, *rest, **kwargs)
+    made = original(factory, ireq, *rest, **kwargs)
+    return made if noted_links is None else _note_bare_links(made, noted_links)
+
+
+def _note_bare_links(made: Any, noted: list[Any]) -> Any:
+    """Remember the requirements pip made for a bare direct URL (rare: no cost elsewhere).
+    pip <= 23.2 returns one requirement or None, later pips an iterator of them."""
+    if made is None or hasattr(made, "get_candidate_lookup"):
+        if made is not None:
+            noted.append(made)
+        return made
+    made = list(made)
+    noted.extend(made)
+    return made
 
 
 def _base_of(requirement: Any) -> Any:
@@ -157,49 +211,179 @@ def _pip_yields_no_bases(owner: Any, function: Callable[..., Any]) -> str | None
     return None
 
 
-def _defaults_of(candidate: Any) -> tuple[list[str], list[str]]:
-    dist = candidate.base.dist
-    values = dist.metadata.get_all("Default-Extra") or []
-    return list(values), list(dist.iter_provided_extras())
+def _declared(dist: Any, project: str, version: Any) -> tuple[str, ...]:
+    """A distribution's valid defaults; warns once per project about the ignored ones."""
+    values = dist.metadata.get_all("Default-Extra")
+    if not values:  # every distribution on PyPI today: one header lookup
+        return ()
+    declared = declared_defaults(values, dist.iter_provided_extras())
+    ledger = _state.STATE.default_extras
+    if declared.ignored and project not in ledger.warned_ignored:
+        ledger.warned_ignored.add(project)
+        logger.warning(
+            "%s %s declares Default-Extra '%s' but no such Provides-Extra; ignored",
+            project,
+            version,
+            "', '".join(declared.ignored),
+        )
+    return declared.defaults
 
 
 def _iter_dependencies(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
+    """The defaults node's dependencies: the placeholder becomes this candidate's defaults."""
     candidate = args[0]
     if PLACEHOLDER not in candidate.extras:
         return original(*args, **kwargs)
+    defaults: tuple[str, ...] = ()
     try:
-        default_values, provided = _defaults_of(candidate)
-        expansion = expand_extras(candidate.extras, default_values, provided)
-        name = str(candidate.base.name)
-        for ignored in expansion.ignored:
-            if name not in _WARNED_IGNORED:
-                _WARNED_IGNORED.add(name)
-                logger.warning(
-                    "%s %s declares Default-Extra '%s' but no such Provides-Extra; ignored",
-                    name,
-                    candidate.version,
-                    ignored,
-                )
+        name = canonical_name(str(candidate.base.name))
+        defaults = _declared(candidate.base.dist, name, candidate.version)
         expanded = copy.copy(candidate)
-        expanded.extras = expansion.extras  # a copy: self.extras feeds hash and identity
+        # A copy: self.extras feeds hash and identity.
+        expanded.extras = (candidate.extras - {PLACEHOLDER}) | frozenset(defaults)
     except Exception as exc:
         hook_failed(FEATURE, exc)
         expanded = copy.copy(candidate)
         expanded.extras = candidate.extras - {PLACEHOLDER}
-        expansion = None
-    if expansion is not None and expansion.defaults:
+    if defaults:
+        announced = _state.STATE.default_extras.announced
         key = (name, str(candidate.version))
-        if key not in _ANNOUNCED:
-            _ANNOUNCED.add(key)
-            logger.info(
-                "%s: default extras [%s] added (PEP 771)", name, ", ".join(expansion.defaults)
-            )
-        report.annotate(name, default_extras=list(expansion.defaults))
+        if key not in announced:
+            announced.add(key)
+            logger.info("%s: default extras [%s] added (PEP 771)", name, ", ".join(defaults))
+        report.annotate(name, default_extras=list(defaults))
     if not expanded.extras:
         return _base_only(candidate)
     return original(expanded, *args[1:], **kwargs)
+
+
+def _base_iter_dependencies(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """A pinned base candidate: learn whether its project declares defaults, and add its
+    defaults node when the project was named bare before that was known."""
+    dependencies = original(*args, **kwargs)
+    try:
+        node = _late_defaults_node(args[0], argument(args, kwargs, 1, "with_requires"))
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        return dependencies
+    return dependencies if node is None else itertools.chain(dependencies, (node,))
+
+
+def _late_defaults_node(candidate: Any, with_requires: bool) -> Any:
+    project = canonical_name(str(candidate.project_name))
+    if not _declared(candidate.dist, project, candidate.version):
+        return None
+    ledger = _state.STATE.default_extras
+    if project not in ledger.declaring:
+        ledger.declaring.add(project)
+        ledger.discovered_now.add(project)
+        _scrub_candidate_logs()
+    if not with_requires or project not in ledger.discovered_now:
+        return None  # known from the start: bare requirements carry the placeholder
+    if project not in ledger.bare_before:
+        return None  # not named bare yet: later bare requirements carry the placeholder
+    factory = candidate._factory
+    node = factory.make_requirement_from_candidate(
+        factory._make_extras_candidate(candidate, frozenset({PLACEHOLDER}))
+    )
+    ledger.injected.setdefault(project, []).append(node)
+    return node
+
+
+def _is_bare(requirement: Any, noted_links: list[Any]) -> bool:
+    """Whether a requirement on a base project came from a bare requirement (R1)."""
+    if any(requirement is noted for noted in noted_links):
+        return True
+    # Not SpecifierWithoutExtrasRequirement: that is pip's base of an extras requirement.
+    if type(requirement).__name__ != "SpecifierRequirement":
+        return False
+    return _wants_defaults(requirement._ireq)
+
+
+def _late_nodes_went_wrong(result: Any) -> bool:
+    """Whether a defaults node that a candidate added itself is in the result without a
+    bare requirement of its project left in it (the bare one was backtracked away)."""
+    ledger = _state.STATE.default_extras
+    for project, nodes in ledger.injected.items():
+        node_name = nodes[0].name
+        if node_name not in result.mapping:
+            continue
+        node_criterion = result.criteria.get(node_name)
+        if node_criterion is not None and any(
+            not any(requirement is node for node in nodes)
+            for requirement, _parent in node_criterion.information
+        ):
+            continue  # also named bare after the project was known
+        base_criterion = result.criteria.get(project)
+        if base_criterion is None or not any(
+            _is_bare(requirement, ledger.bare_links)
+            for requirement, _parent in base_criterion.information
+        ):
+            return True
+    return False
+
+
+def _resolvelib_resolve(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Check a finished resolution in which candidates added their defaults nodes."""
+    ledger = _state.STATE.default_extras
+    try:
+        result = original(*args, **kwargs)
+    except Exception as exc:
+        # A failure with late nodes may be theirs: decide it with the projects known.
+        if ledger.injected and type(exc).__module__.startswith(RESOLVELIB):
+            raise _Restart from exc
+        raise
+    try:
+        went_wrong = bool(ledger.injected) and _late_nodes_went_wrong(result)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+        return result
+    if went_wrong:
+        raise _Restart
+    return result
+
+
+def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """pip's resolution, run again while a run learns of projects that declare defaults
+    too late. Each restart follows an attempt that learnt at least one such project, so
+    there are at most as many restarts as projects that declare defaults. pip's factory
+    keeps its candidates and their metadata, so nothing is fetched twice."""
+    ledger = _state.STATE.default_extras
+    while True:
+        ledger.start_attempt()
+        try:
+            return original(*args, **kwargs)
+        except _Restart:
+            ledger.restarts += 1
+            logger.log(
+                VERBOSE,
+                "wheelnext-pip: resolving again with the default extras of %s known",
+                ", ".join(sorted(ledger.discovered_now)),
+            )
+
+
+#: resolvelib (every version pip vendors) extends the incompatibilities of a broken state
+#: with those of the criterion it patches on each backjump, so one list can double each
+#: time: apache-airflow reached 1.7 million entries of two candidates. pip matches them by
+#: identity, so keeping each object once changes no decision. Short lists are left alone.
+_DEDUPLICATE_FROM = 32
+
+
+def _criterion_init(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    incompatibilities = argument(args, kwargs, 3, "incompatibilities")
+    if len(incompatibilities) > _DEDUPLICATE_FROM:
+        unique = list({id(candidate): candidate for candidate in incompatibilities}.values())
+        if len(unique) < len(incompatibilities):
+            args, kwargs = with_argument(args, kwargs, 3, "incompatibilities", unique)
+    return original(*args, **kwargs)
 
 
 def _base_only(candidate: Any) -> Any:
@@ -345,6 +529,41 @@ DEFAULT_EXTRAS = PatchSet(
             "ExtrasCandidate.iter_dependencies",
             _iter_dependencies,
             params=("self", "with_requires"),
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "_InstallRequirementBackedCandidate.iter_dependencies",
+            _base_iter_dependencies,
+            params=("self", "with_requires"),
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "AlreadyInstalledCandidate.iter_dependencies",
+            _base_iter_dependencies,
+            params=("self", "with_requires"),
+        ),
+        PatchPoint(
+            FEATURE,
+            RESOLVER,
+            "Resolver.resolve",
+            _resolve,
+            params=("self", "root_reqs", "check_supported_wheels"),
+        ),
+        PatchPoint(
+            FEATURE,
+            RESOLVELIB,
+            "Resolver.resolve",
+            _resolvelib_resolve,
+            params=("self", "requirements", "max_rounds"),
+        ),
+        PatchPoint(
+            FEATURE,
+            RESOLVELIB_RESOLVERS,
+            "Criterion.__init__",
+            _criterion_init,
+            params=("self", "candidates", "information", "incompatibilities"),
         ),
         PatchPoint(
             FEATURE,
