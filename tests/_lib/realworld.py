@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests._lib.pipenv import PipEnv, hermetic_environ
 
@@ -52,6 +53,10 @@ class Resolution:
     wall_seconds: float
     #: The last lines pip printed on failure.
     error: str = ""
+    #: The report's ``install`` items (only with ``keep_report``).
+    items: tuple[dict[str, Any], ...] = ()
+    #: Everything pip printed (only with ``keep_output``).
+    output: str = ""
 
     @property
     def ok(self) -> bool:
@@ -76,6 +81,9 @@ def resolve(
     extra_env: Mapping[str, str] | None = None,
     timeout: float = 900,
     memory_cap_mb: int = DEFAULT_MEMORY_CAP_MB,
+    pip_args: Sequence[str] = ("--quiet",),
+    keep_report: bool = False,
+    keep_output: bool = False,
 ) -> Resolution:
     """Dry-run ``pip install`` of ``requirements`` in ``env`` (nothing installed there)."""
     extra = dict(extra_env or {})
@@ -88,7 +96,7 @@ def resolve(
         log = Path(work) / "pip.log"
         command = [
             os.fspath(env.python), "-m", "pip", "install", "--dry-run", "--ignore-installed",
-            "--quiet", "--report", os.fspath(report), "--cache-dir", os.fspath(cache_dir),
+            *pip_args, "--report", os.fspath(report), "--cache-dir", os.fspath(cache_dir),
             *requirements,
         ]  # fmt: skip
         started = time.perf_counter()
@@ -105,7 +113,9 @@ def resolve(
         wall = time.perf_counter() - started
         returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
         packages: tuple[tuple[str, str], ...] = ()
+        items: list[dict[str, Any]] = []
         error = ""
+        output = log.read_text(encoding="utf-8", errors="replace") if keep_output else ""
         if returncode == 0:
             items = json.loads(report.read_text(encoding="utf-8"))["install"]
             packages = tuple(
@@ -127,6 +137,8 @@ def resolve(
         peak_rss_mb=(usage.ru_maxrss / 1024) if usage else float("nan"),
         wall_seconds=wall,
         error=error,
+        items=tuple(items) if keep_report else (),
+        output=output,
     )
 
 

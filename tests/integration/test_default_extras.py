@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -304,20 +305,26 @@ def test_build_requirements_get_defaults(
 
 
 def test_legacy_resolver_warns(plugin_env: PipEnv, extras_index: IndexServer) -> None:
-    """24 (where pip still has the legacy resolver)."""
-    result = plugin_env.pip(
-        "install",
-        "--dry-run",
-        "-q",
-        "--use-deprecated=legacy-resolver",
-        "--index-url",
-        extras_index.index_url,
-        "dep-a",
-        wheelnext="1",
-    )
+    """24 (where pip still has the legacy resolver): one warning for a package that has
+    defaults; where none has any, pip prints what stock pip prints."""
+
+    def legacy(*requirements: str, wheelnext: str | None = "1") -> Any:
+        return plugin_env.pip(
+            "install", "--dry-run", "--use-deprecated=legacy-resolver",
+            "--index-url", extras_index.index_url, *requirements,
+            wheelnext=wheelnext,
+        )  # fmt: skip
+
+    result = legacy("pkg", "needs")
     if result.returncode == 2:  # pip's own usage error: the option is gone
         pytest.skip("this pip has no legacy resolver")
-    assert "not applied by pip's legacy resolver" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("which pip's legacy resolver does not apply") == 1
+    assert "pkg 1.0 declares default extras [rec] (PEP 771)" in result.stderr
+    plain, stock = legacy("dep-a"), legacy("dep-a", wheelnext=None)
+    assert plain.returncode == stock.returncode == 0
+    assert _pip_lines(plain.stderr) == _pip_lines(stock.stderr)
+    assert _pip_lines(plain.stdout) == _pip_lines(stock.stdout)
 
 
 def test_conflict_messages_never_show_the_placeholder(

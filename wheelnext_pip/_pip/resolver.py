@@ -577,4 +577,49 @@ DEFAULT_EXTRAS = PatchSet(
     commands=frozenset({"install", "download", "wheel", "lock"}),
 )
 
-__all__ = ["DEFAULT_EXTRAS", "is_marked_empty"]
+
+LEGACY_FEATURE = "default-extras-legacy-resolver"
+_LEGACY_WARNED: set[str] = set()
+
+
+def _legacy_get_dist_for(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip's legacy resolver never applies defaults: say so for a package that has some
+    (and stay silent where none has any, as stock pip is)."""
+    dist = original(*args, **kwargs)
+    try:
+        values = dist.metadata.get_all("Default-Extra")
+        project = canonical_name(str(dist.canonical_name))
+        if values and project not in _LEGACY_WARNED:
+            defaults = declared_defaults(values, dist.iter_provided_extras()).defaults
+            if defaults:
+                _LEGACY_WARNED.add(project)
+                logger.warning(
+                    "wheelnext-pip: %s %s declares default extras [%s] (PEP 771), which "
+                    "pip's legacy resolver does not apply",
+                    project,
+                    dist.version,
+                    ", ".join(defaults),
+                )
+    except Exception as exc:
+        hook_failed(LEGACY_FEATURE, exc)
+    return dist
+
+
+#: Applied with default extras when the command asks for pip's legacy resolver.
+LEGACY_RESOLVER_NOTICE = PatchSet(
+    LEGACY_FEATURE,
+    (
+        PatchPoint(
+            LEGACY_FEATURE,
+            "pip._internal.resolution.legacy.resolver",
+            "Resolver._get_dist_for",
+            _legacy_get_dist_for,
+            params=("self", "req"),
+        ),
+    ),
+    commands=frozenset({"install", "download", "wheel"}),
+)
+
+__all__ = ["DEFAULT_EXTRAS", "LEGACY_RESOLVER_NOTICE", "is_marked_empty"]

@@ -118,10 +118,11 @@ def start_command(command: str, argv: list[str]) -> str | None:
     if "default-extras" in active_features(settings) and any(
         "legacy-resolver" in argument for argument in argv
     ):
-        _warn(
-            "wheelnext-pip: default extras (PEP 771) are not applied by pip's legacy "
-            "resolver; this run installs no default extras"
-        )
+        # Only then: the legacy resolver's module is not imported otherwise.
+        from wheelnext_pip._pip import resolver
+
+        if resolver.LEGACY_RESOLVER_NOTICE.wanted_for(command):
+            apply_set(resolver.LEGACY_RESOLVER_NOTICE)
     eager = compat.register_eager_imports([*compat.our_module_names(), *catalog.late_imports()])
     _state.record_event(
         "command",
