@@ -10,6 +10,7 @@ from wheelnext_pip.variants.filenames import (
     InvalidVariantFilename,
     OrdinaryWheel,
     VariantWheelFilename,
+    may_be_variant,
     parse_variants_json_filename,
     parse_wheel_filename,
 )
@@ -146,3 +147,24 @@ def test_variants_json_names() -> None:
 )
 def test_not_variants_json_names(filename: str) -> None:
     assert parse_variants_json_filename(filename) is None
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "pkg-1.0-py3-none-any-x8664v3.whl",
+        "pkg-1.0-1-py3-none-any-cu12.whl",
+        "pkg-1.0-py3-none-any-.whl",
+        "pkg-1.0-py3-none-any-a-b-c.whl",
+    ],
+)
+def test_the_pre_check_never_passes_over_a_variant_or_invalid_name(filename: str) -> None:
+    assert may_be_variant(filename)
+
+
+@pytest.mark.parametrize(
+    "filename", ["pkg-1.0-py3-none-any.whl", "pkg-1.0.tar.gz", "a-b-c-d-e-f.tar.gz"]
+)
+def test_ordinary_names_pass_the_pre_check(filename: str) -> None:
+    assert not may_be_variant(filename)
+    assert not isinstance(parse_wheel_filename(filename), VariantWheelFilename)

@@ -42,6 +42,7 @@ from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.filenames import (
     VariantWheelFilename,
+    may_be_variant,
     parse_variants_json_filename,
     parse_wheel_filename,
 )
@@ -260,6 +261,8 @@ _WHEELS: dict[str, dict[str, Any]] = {}
 
 
 def variant_filename(filename: str) -> VariantWheelFilename | None:
+    if not may_be_variant(filename):
+        return None  # most names: not even remembered
     if filename in _FILENAMES:
         return _FILENAMES[filename]
     parsed = parse_wheel_filename(filename)
@@ -377,7 +380,9 @@ def _group_siblings(
                 continue  # not an installable file: pip would skip it
         # Not memoized: pip never sees most of these names, and thousands of parses kept to
         # the end of the run cost more at exit (garbage collection) than parsing again.
-        parsed = None if one_by_one else parse_wheel_filename(filename)
+        parsed = (
+            None if one_by_one or not may_be_variant(filename) else parse_wheel_filename(filename)
+        )
         if not isinstance(parsed, VariantWheelFilename):
             passed.append(link)
             continue

@@ -78,6 +78,13 @@ class VariantWheelFilename:
 WheelFilename = Union[OrdinaryWheel, InvalidVariantFilename, VariantWheelFilename]
 
 
+def may_be_variant(filename: str) -> bool:
+    """Cheap pre-check: an ordinary wheel name without a build tag has four dashes, and a
+    variant name has at least five. pip meets hundreds of thousands of ordinary names in a
+    large resolution; this lets them pass without a parse."""
+    return filename.count("-") >= 5 and filename.endswith(_WHEEL_SUFFIX)
+
+
 def parse_wheel_filename(filename: str) -> WheelFilename:
     """Classify a file name: ordinary (leave to pip), variant (with its label) or invalid."""
     if not filename.endswith(_WHEEL_SUFFIX):
