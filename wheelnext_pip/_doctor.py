@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from wheelnext_pip import __version__, _features, _state
 from wheelnext_pip._settings import IndexGroup, NameSelection, Settings, resolve_settings
-from wheelnext_pip.errors import SettingsError
+from wheelnext_pip.errors import SettingsError, redact_credentials
 
 Report = dict[str, Any]
 #: Extra sections: ``name -> function(settings or None) -> JSON-ready value``.
@@ -159,7 +159,10 @@ def _activation(switch_text: str | None) -> Report:
 
 def _render_value(value: Any) -> Any:
     if isinstance(value, tuple) and all(isinstance(item, IndexGroup) for item in value):
-        return [{"name": group.name, "urls": list(group.urls)} for group in value]
+        return [
+            {"name": group.name, "urls": [redact_credentials(url) for url in group.urls]}
+            for group in value
+        ]
     if isinstance(value, frozenset):
         return sorted(value)
     if isinstance(value, NameSelection):

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["SettingsError", "WheelnextPipError"]
+import re
+
+__all__ = ["SettingsError", "WheelnextPipError", "redact_credentials"]
+
+# scheme://userinfo@ : the userinfo runs to the last "@" before the host (a password may
+# hold an unquoted "@"); it never crosses "/", "?", "#", whitespace or a quote.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s'\"]*)@")
+
+
+def redact_credentials(text: str) -> str:
+    """Every URL in ``text`` with its password shown as ``****``, as pip shows them
+    (``user:****@host``; a user part alone is taken for a token: ``****@host``)."""
+
+    def hide(match: re.Match[str]) -> str:
+        user, colon, _password = match["userinfo"].partition(":")
+        shown = f"{user}:****" if colon else "****"
+        return f"{match['scheme']}{shown}@"
+
+    return _USERINFO.sub(hide, text) if "@" in text else text
 
 
 class WheelnextPipError(Exception):
@@ -18,5 +36,6 @@ class SettingsError(WheelnextPipError, ValueError):
     def __init__(self, setting: str, source: str, problem: str) -> None:
         self.setting = setting
         self.source = source
-        self.problem = problem
-        super().__init__(f"{setting} (from {source}): {problem}")
+        # Settings carry index URLs, and those may carry passwords: never print one.
+        self.problem = redact_credentials(problem)
+        super().__init__(f"{setting} (from {source}): {self.problem}")

@@ -348,3 +348,29 @@ def test_sitecustomize_on_pythonpath_activates_and_chains(
     off = dry_run_report(stock_env, small_index, env={"PYTHONPATH": pythonpath})
     assert "wheelnext" not in json.loads(off.stdout)["install"][0]
     assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        "corp = https://alice:s3cret@corp.invalid/simple",  # valid: doctor lists it
+        "corp = https://alice:s3cret@corp.invalid:99x/simple",  # malformed port
+        "corp = ftp://alice:s3cret@corp.invalid/simple",  # not http(s)
+        "https://alice:s3cret@corp.invalid/simple",  # no NAME =
+        "a = https://tok3n-s3cret@corp.invalid/simple; b = https://tok3n-s3cret@corp.invalid/simple",
+    ],
+)
+def test_index_passwords_are_never_printed(plugin_env: PipEnv, groups: str) -> None:
+    """Issue 17 item 3: settings errors, ``doctor`` and ``doctor --json`` show index URLs
+    as pip does, with the password (or a lone token) as ``****``."""
+    settings = {"WHEELNEXT_PIP_INDEX_GROUPS": groups}
+    runs = [
+        plugin_env.run(["-m", "wheelnext_pip", "doctor"], wheelnext="1", env=settings),
+        plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1", env=settings),
+        plugin_env.pip("install", "--dry-run", "--no-index", "x", wheelnext="1", env=settings),
+    ]
+    for result in runs:
+        output = result.stdout + result.stderr
+        assert "s3cret" not in output, output
+        assert "corp.invalid" in output  # the URL itself is still named
+    assert "****@corp.invalid" in runs[0].stdout + runs[0].stderr

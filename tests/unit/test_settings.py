@@ -186,3 +186,19 @@ def test_name_lists_are_canonical(tmp_path: Path) -> None:
     assert settings.disable_providers == {"tpu"}
     everything = resolve_settings({"WHEELNEXT_PIP_NO_DEFAULT_EXTRAS": ":all:"})
     assert "anything" in everything.no_default_extras
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("'https://u:pw@h/simple' x", "'https://u:****@h/simple' x"),
+        ("https://token@h/simple", "https://****@h/simple"),
+        ("https://u:p@ss@h/s and http://v:q@g/", "https://u:****@h/s and http://v:****@g/"),
+        ("https://h/simple/a@b", "https://h/simple/a@b"),
+        ("mail me at a@b", "mail me at a@b"),
+    ],
+)
+def test_redact_credentials(text: str, shown: str) -> None:
+    from wheelnext_pip.errors import redact_credentials
+
+    assert redact_credentials(text) == shown
