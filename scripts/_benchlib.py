@@ -47,6 +47,15 @@ def ratio_text(value: float | None, base: float | None) -> str:
     return "n/a" if value is None or not base else f"{value / base:.2f}x"
 
 
+def print_markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """The results as a Markdown table (the README shows it as printed)."""
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def run_in_workdir(prefix: str, benchmark: Callable[[Path], None]) -> int:
     """Run ``benchmark(workdir)`` in a temporary folder; a failure is one line, exit 1."""
     try:

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchlib import benchmark_parser, prepare_plugin_env
+from _benchlib import benchmark_parser, prepare_plugin_env, print_markdown_table
 
 from tests._lib.builders import make_wheel
 from tests._lib.index import IndexServer, write_simple_index
@@ -133,11 +133,7 @@ def run(work: Path, pip_version: str, sets: list[str], counts: list[int], rounds
         "set", "packages", "declaring", "defaults added", "re-resolutions",
         "CPU off", "CPU on", "extra", "ratio",
     )  # fmt: skip
-    print()
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_markdown_table(header, rows)
     print(f"\npip {pip_version}; medians of {rounds} interleaved rounds after one warm-up.")
 
 

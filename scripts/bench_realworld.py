@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchlib import benchmark_parser, prepare_plugin_env, ratio_text
+from _benchlib import benchmark_parser, prepare_plugin_env, print_markdown_table, ratio_text
 
 from tests._lib.pipenv import pip_needs_python
 from tests._lib.realworld import (
@@ -116,11 +116,7 @@ def run(work: Path, pips: list[str], sets: list[str], modes: list[str], args: ob
         "peak RSS",
         "RSS ratio",
     )
-    print()
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_markdown_table(header, rows)
     print(f"\n{rounds} measured round(s) after one warm-up per set; medians.")
     return 1 if differing else 0
 
