@@ -22,7 +22,7 @@ import pytest
 from tests._lib import pipenv
 from tests._lib.realworld import REQUIREMENT_SETS, difference, resolve
 
-CASES = [("26.3", "airflow"), ("26.3", "appbuilder"), ("24.0", "airflow")]
+CASES = [(pip, name) for pip in ("26.3", "24.0") for name in ("airflow", "appbuilder")]
 
 
 def _index_reachable() -> bool:
