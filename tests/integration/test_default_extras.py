@@ -388,11 +388,18 @@ def test_without_default_extra_pip_prints_exactly_what_stock_pip_prints(
     (wheel,) = extras_index.dists.glob("plainapp-1.0-*.whl")  # type: ignore[attr-defined]
     args = [a.format(constraints=constraints, wheel=wheel) for a in args]
     common = ("install", "--dry-run", "--index-url", extras_index.index_url, *args)
-    stock = plugin_env.pip(*common)
     ours = plugin_env.pip(*common, wheelnext="default-extras")
-    assert ours.returncode == stock.returncode
-    assert _pip_lines(ours.stdout) == _pip_lines(stock.stdout)
-    assert _pip_lines(ours.stderr) == _pip_lines(stock.stderr)
+    shown = (ours.returncode, _pip_lines(ours.stdout), _pip_lines(ours.stderr))
+    # Some pips order backtracking by object address (pip 23.0 on Python 3.9 prints one of
+    # four outputs here, from run to run): ours must be one that stock pip prints. Where
+    # stock pip is deterministic the first run matches (a real difference costs 100 runs).
+    stock_outputs = []
+    for _ in range(100):
+        stock = plugin_env.pip(*common)
+        stock_outputs.append((stock.returncode, _pip_lines(stock.stdout), _pip_lines(stock.stderr)))
+        if stock_outputs[-1] == shown:
+            break
+    assert shown == stock_outputs[-1], stock_outputs[0]
 
 
 def test_resolvelib_keeps_each_incompatibility_once(plugin_env: PipEnv) -> None:
