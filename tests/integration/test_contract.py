@@ -374,3 +374,51 @@ def test_index_passwords_are_never_printed(plugin_env: PipEnv, groups: str) -> N
         assert "s3cret" not in output, output
         assert "corp.invalid" in output  # the URL itself is still named
     assert "****@corp.invalid" in runs[0].stdout + runs[0].stderr
+
+
+@pytest.mark.parametrize("section", ["WheelNext", "WHEELNEXT", " wheelnext"])
+def test_a_misspelt_wheelnext_section_is_an_error_naming_the_file(
+    plugin_env: PipEnv, tmp_path: Path, section: str
+) -> None:
+    """Issue 17 item 6: a section pip would silently ignore stops pip; ``pip config`` only
+    warns, so the file can still be mended with it."""
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[{section}]\nindex-pins = corp-utils=corp\n")
+    installed = plugin_env.pip("install", "--dry-run", "nothing", wheelnext="1", config_file=config)
+    assert installed.returncode == 1
+    lines = installed.stderr.strip().splitlines()
+    assert len(lines) == 1, installed.stderr
+    assert str(config) in lines[0] and "reads only [wheelnext]" in lines[0]
+    listed = plugin_env.pip("config", "list", wheelnext="1", config_file=config)
+    assert listed.returncode == 0, listed.stderr
+    assert "reads only [wheelnext]" in listed.stderr
+    stock = plugin_env.pip("install", "--dry-run", "--no-index", "nothing", config_file=config)
+    assert "wheelnext" not in stock.stderr  # the variable unset: pip is stock pip
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[x86_64\nlevel = ['v3']\n",  # invalid TOML
+        "[x86_64]\nlevel = " + "[" * 3000 + "]" * 3000 + "\n",  # nested thousands deep
+        "[x86_64]\nlevel = 3\n",  # not an array of strings
+    ],
+    ids=["invalid", "deep", "wrong-type"],
+)
+def test_a_broken_properties_file_stops_the_command_at_its_start(
+    plugin_env: PipEnv, small_index: IndexServer, tmp_path: Path, content: str
+) -> None:
+    """Issue 17 items 4 and 6: also when nothing installed has variant wheels; one line
+    naming the setting, no traceback, no request to the index."""
+    properties = tmp_path / "machine.toml"
+    properties.write_text(content)
+    small_index.clear_requests()
+    result = plugin_env.pip(
+        "install", "--dry-run", "--index-url", small_index.index_url, "alpha",
+        wheelnext="1", env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(properties)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"ERROR: wheelnext-pip: variant-properties-file ({properties})")
+    assert small_index.project_requests("alpha") == []

@@ -120,3 +120,9 @@ def test_nvidia_driver_state(tmp_path: Path) -> None:
     (tmp_path / "gpus" / "0000:02:00.0").mkdir(parents=True)
     (tmp_path / "gpus" / "0000:01:00.0").mkdir()
     assert read_nvidia_driver_state(tmp_path)[1] == ("0000:01:00.0", "0000:02:00.0")
+
+
+def test_a_cache_nested_thousands_deep_is_a_miss(tmp_path: Path) -> None:
+    """Issue 17 item 4: json raises RecursionError on such a file; that is damage too."""
+    (tmp_path / CACHE_FILENAME).write_text("[" * 100_000 + "]" * 100_000)
+    assert load_detection_cache(tmp_path, "key") is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from wheelnext_pip._settings import FileEntry
+from wheelnext_pip.errors import SettingsError
 
 SECTION = "wheelnext"
 
@@ -24,6 +25,7 @@ def read_file_entries(isolated: bool) -> list[FileEntry]:
     if isinstance(parsers, dict) and order is not None:
         for variant in order:
             for file_name, parser in parsers.get(variant, ()):
+                _refuse_misspelt_section(file_name, parser.sections())
                 if parser.has_section(SECTION):
                     for key, value in parser.items(SECTION):
                         entries.append(FileEntry(_normalize(key), value, file_name))
@@ -37,3 +39,15 @@ def read_file_entries(isolated: bool) -> list[FileEntry]:
 
 def _normalize(key: str) -> str:
     return key.strip().lower().replace("_", "-")
+
+
+def _refuse_misspelt_section(file_name: str, sections: list[str]) -> None:
+    """``[WheelNext]`` would be silently ignored (section names are case-sensitive, as in
+    pip's own ``[global]``/``[install]``): a protection must not vanish over a capital."""
+    for section in sections:
+        if section != SECTION and section.strip().lower() == SECTION:
+            raise SettingsError(
+                f"[{section}]",
+                f"config file {file_name}",
+                f"section names are case-sensitive: wheelnext-pip reads only [{SECTION}]",
+            )

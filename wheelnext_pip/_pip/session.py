@@ -68,6 +68,22 @@ def python_option_problem(argv: list[str]) -> str | None:
     return None if problem is None else f"wheelnext-pip: {problem}"
 
 
+def _variant_settings_problem(settings: Settings) -> str | None:
+    """A broken ``variant-properties-file`` stops the command at its start, also when
+    nothing it installs has variant wheels (a CI image must learn of it at once)."""
+    path = settings.variant_properties_file
+    if not path or "variants" not in active_features(settings):
+        return None
+    from wheelnext_pip.variants.errors import VariantError
+    from wheelnext_pip.variants.properties import load_properties_file
+
+    try:
+        load_properties_file(path)
+    except VariantError as exc:
+        return f"wheelnext-pip: {exc}"
+    return None
+
+
 def active_features(settings: Settings) -> frozenset[str]:
     return frozenset(name for name in settings.switch.features if _state.STATE.is_live(name))
 
@@ -77,13 +93,17 @@ def start_command(command: str, argv: list[str]) -> str | None:
     state = _state.STATE
     try:
         entries = config.read_file_entries(isolated="--isolated" in argv)
-    except Exception:
-        entries = []  # pip reports its own configuration errors right after this
-    try:
         settings = resolve_settings(os.environ, entries)
     except SettingsError as exc:
         state.settings_error = exc
         return f"wheelnext-pip: {exc}"
+    except Exception:
+        # pip reports its own configuration errors right after this.
+        try:
+            settings = resolve_settings(os.environ, [])
+        except SettingsError as exc:
+            state.settings_error = exc
+            return f"wheelnext-pip: {exc}"
     state.settings = settings
     if not settings.switch.on:
         return None
@@ -115,6 +135,9 @@ def start_command(command: str, argv: list[str]) -> str | None:
                 f"wheelnext-pip: {name} is not available with pip "
                 f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
             )
+    problem = _variant_settings_problem(settings)
+    if problem is not None:
+        return problem
     if "default-extras" in active_features(settings) and any(
         "legacy-resolver" in argument for argument in argv
     ):

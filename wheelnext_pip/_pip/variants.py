@@ -35,7 +35,6 @@ from wheelnext_pip._pip.registry import (
     PatchPoint,
     PatchSet,
     argument,
-    hook_failed,
     with_argument,
 )
 from wheelnext_pip._settings import Settings, canonicalize_name
@@ -226,6 +225,27 @@ def _warn_once(key: str, message: str) -> None:
         logger.warning("wheelnext-pip: %s", message)
 
 
+def _contained(where: str, exc: BaseException) -> None:
+    """An unexpected error in one hook call: say it once, keep judging everything else.
+
+    Variants protect as much as they select (PEP 825: never install a wheel whose properties
+    this machine lacks), so a failure never switches the feature off: each caller then
+    leaves out the variant wheels it was handling, and pip goes on with the rest.
+    """
+    _warn_once(
+        f"internal:{where}",
+        f"internal error while {where} ({type(exc).__name__}: {_short(str(exc))}); "
+        "the variant wheels involved are skipped",
+    )
+    logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """Untrusted text cut to a readable length, on one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _settings() -> Settings:
     settings = _state.STATE.settings
     if settings is None:
@@ -348,7 +368,8 @@ def _evaluate_links(
         one_by_one = project in _settings().variant_labels
         links, representatives = _group_siblings(finder, link_evaluator, links, one_by_one)
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        # pip gets every file; each variant wheel is then judged on its own.
+        _contained("grouping variant wheels", exc)
     args, kwargs = with_argument(args, kwargs, 2, "links", links)
     candidates = original(*args, **kwargs)
     try:
@@ -357,7 +378,7 @@ def _evaluate_links(
             if siblings is not None:
                 _register_siblings(candidate, siblings)
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        _contained("grouping variant wheels", exc)
     return candidates
 
 
@@ -557,6 +578,29 @@ def _judge_release(project: str, version: str, source: str) -> None:
         _RUN.provider_sources[key] = origins
 
 
+def _release_unusable(project: str, version: str, source: str, exc: Exception) -> None:
+    """Anything that goes wrong while judging a release (a marker that parses but cannot be
+    evaluated, a hostile document, a bug of ours) makes that release's variant wheels
+    unusable, on every page of its group that was not judged yet; nothing else changes."""
+    from wheelnext_pip.index_groups import redact_url
+
+    pages = _RUN.metadata_links.get((project, version), {})
+    link = pages.get(source)
+    where = redact_url(_url(link)) if link is not None else f"{project}-{version}-variants.json"
+    problem = exc.problem if isinstance(exc, VariantError) else f"{type(exc).__name__}: {exc}"
+    reason = f"{where} could not be judged: {_short(problem)}"
+    group = _group_of_source(source)
+    for page in pages:
+        key = (page, project, version)
+        if key not in _RUN.rankings and _group_of_source(page) == group:
+            _RUN.rankings[key] = reason
+    _RUN.rankings.setdefault((source, project, version), reason)
+    _warn_once(
+        f"unjudged:{where}", f"{project} {version}: {reason}; its variant wheels are skipped"
+    )
+    logger.debug("wheelnext-pip: traceback of the judging error", exc_info=exc)
+
+
 _ORIGINS = {
     "disabled": "disabled (disable-providers)",
     "file": "file (variant-properties-file)",
@@ -584,8 +628,13 @@ def _describe_origin(namespace: str, source: str) -> str:
 def _ranking(project: str, version: str, source: str) -> VariantRanking | str:
     key = (source, project, version)
     if key not in _RUN.rankings:
-        if source in _RUN.metadata_links.get((project, version), {}):
-            _judge_release(project, version, source)
+        pages = _RUN.metadata_links.get((project, version), {})
+        if source in pages:
+            _machine()  # a broken setting stops pip (it is no fault of this release)
+            try:
+                _judge_release(project, version, source)
+            except Exception as exc:
+                _release_unusable(project, version, source, exc)
         else:
             reason = f"no {project}-{version}-variants.json is listed beside its variant wheels"
             _warn_once(
@@ -794,7 +843,7 @@ def _make_candidate_from_link(
     except VariantError as exc:
         raise InstallationError(f"wheelnext-pip: {exc}") from None
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        _contained(f"judging {getattr(link, 'filename', 'a file')}", exc)
         return None  # never take an unjudged variant
     return original(*args, **kwargs)
 
@@ -847,7 +896,8 @@ def _compute_best_candidate(
             candidates = _one_by_one(candidates)
         args, kwargs = with_argument(args, kwargs, 1, "candidates", candidates)
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        # The representatives stay: pip's hash check refuses a sibling it has no pin for.
+        _contained("listing variant wheels one by one", exc)
     return original(*args, **kwargs)
 
 
@@ -866,7 +916,7 @@ def _get_applicable_candidates(
     except VariantError as exc:
         raise InstallationError(f"wheelnext-pip: {exc}") from None
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        _contained(f"choosing among the files of {evaluator._project_name}", exc)
         # Never let an unjudged variant through: without our judgement only ordinary files.
         return [c for c in applicable if _label_of(c.link) is None]
 
@@ -901,7 +951,7 @@ def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[
         rank = _RUN.ranks.get(entry[2].split("#", 1)[0], 0)
         return (*key[:4], rank, *key[4:])
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        _contained("sorting files", exc)  # the file is still judged before it is taken
         return key
 
 
@@ -909,16 +959,27 @@ def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[
 
 
 def _read_wheel_variant_json(path: str) -> bytes:
-    with zipfile.ZipFile(path) as archive:
-        names = [
-            name
-            for name in archive.namelist()
-            if name.count("/") == 1 and name.split("/")[0].endswith(".dist-info")
-        ]
-        found = [name for name in names if name.endswith("/variant.json")]
-        if len(found) != 1:
-            raise VariantError("the wheel has no .dist-info/variant.json", os.path.basename(path))
-        return archive.read(found[0])
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [
+                name
+                for name in archive.namelist()
+                if name.count("/") == 1 and name.split("/")[0].endswith(".dist-info")
+            ]
+            found = [name for name in names if name.endswith("/variant.json")]
+            if len(found) != 1:
+                raise VariantError(
+                    "the wheel has no .dist-info/variant.json", os.path.basename(path)
+                )
+            return archive.read(found[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as exc:
+        # Not a zip, empty, truncated: pip's own one-line "invalid wheel" error.
+        from pip._internal import exceptions
+
+        invalid = getattr(exceptions, "InvalidWheel", None)
+        if invalid is None:
+            raise UnsupportedWheel(f"{os.path.basename(path)} is not a valid wheel") from None
+        raise invalid(path, os.path.basename(path)) from exc
 
 
 def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> None:
@@ -1039,7 +1100,7 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
             described = "; ".join(properties) if properties else "no properties"
             logger.info("wheelnext-pip: %s: variant %s chosen (%s)", project, label, described)
     except Exception as exc:
-        hook_failed(FEATURE, exc)
+        _contained("reporting the variants chosen", exc)
     return requirement_set
 
 

@@ -138,13 +138,14 @@ def load_detection_cache(
 
     try:
         document = json.loads((Path(directory) / CACHE_FILENAME).read_bytes())
-    except (OSError, ValueError):
+        if not isinstance(document, dict):
+            return None
+        if document.get("format") != _FORMAT or document.get("key") != key:
+            return None
+        return _decode(document.get("namespaces"))
+    except (OSError, ValueError, RecursionError, MemoryError, TypeError, AttributeError):
+        # Damaged in any way (deeply nested JSON raises RecursionError): a cache miss.
         return None
-    if not isinstance(document, dict):
-        return None
-    if document.get("format") != _FORMAT or document.get("key") != key:
-        return None
-    return _decode(document.get("namespaces"))
 
 
 def store_detection_cache(

@@ -7,6 +7,10 @@ from wheelnext_pip.errors import WheelnextPipError
 __all__ = ["VariantError"]
 
 
+#: Longest problem text a message quotes.
+_LIMIT = 400
+
+
 class VariantError(WheelnextPipError, ValueError):
     """Variant metadata, a variant filename or a variant setting cannot be used.
 
@@ -15,7 +19,9 @@ class VariantError(WheelnextPipError, ValueError):
     """
 
     def __init__(self, problem: str, source: str | None = None) -> None:
-        # Untrusted text may reach the message: keep it on one line.
-        self.problem = " ".join(problem.split())
+        # Untrusted text may reach the message: keep it on one line, and readable (a
+        # hostile document can quote a 10,000-entry list).
+        problem = " ".join(problem.split())
+        self.problem = problem if len(problem) <= _LIMIT else problem[: _LIMIT - 3] + "..."
         self.source = source
         super().__init__(f"{source}: {self.problem}" if source else self.problem)

@@ -173,6 +173,8 @@ def parse_properties_toml(text: str, source: str) -> dict[str, NamespaceProperti
         document = _toml_loads(text)
     except ValueError as error:  # tomllib.TOMLDecodeError is a ValueError
         raise VariantError(f"invalid TOML: {error}", source) from None
+    except RecursionError:  # arrays nested thousands deep
+        raise VariantError("invalid TOML: nested too deeply", source) from None
     result: dict[str, NamespaceProperties] = {}
     for namespace, table in document.items():
         if not isinstance(table, dict):

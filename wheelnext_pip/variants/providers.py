@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Optional
 
+from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.metadata import ProviderDeclaration, VariantMetadata, default_plugin_api
 from wheelnext_pip.variants.ordering import reorder_by_priorities
 from wheelnext_pip.variants.properties import NamespaceProperties
@@ -166,9 +167,24 @@ def match_builtin_provider(declaration: ProviderDeclaration) -> BuiltinProvider 
 
 
 def _marker_true(marker_text: str, environment: Mapping[str, str] | None) -> bool:
+    """Evaluate a marker from index metadata. Markers that parse can still fail to evaluate
+    (``python_version ~= '1'``, an undefined comparison, a 3,000-deep nesting): that is the
+    document's fault, reported as such, never an error of the run."""
     from packaging.markers import Marker
 
-    return Marker(marker_text).evaluate(dict(environment) if environment is not None else None)
+    try:
+        return bool(
+            Marker(marker_text).evaluate(dict(environment) if environment is not None else None)
+        )
+    except Exception as exc:
+        raise VariantError(
+            f"marker {_quoted(marker_text)} cannot be evaluated ({type(exc).__name__})"
+        ) from None
+
+
+def _quoted(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _applicable_requirements(
@@ -179,10 +195,21 @@ def _applicable_requirements(
 
     applicable = []
     for text in requires:
-        requirement = Requirement(text)
-        if requirement.marker is None or requirement.marker.evaluate(
-            dict(environment) if environment is not None else None
-        ):
+        try:
+            requirement = Requirement(text)
+        except Exception as exc:
+            raise VariantError(
+                f"provider requirement {_quoted(text)} cannot be read ({type(exc).__name__})"
+            ) from None
+        try:
+            holds = requirement.marker is None or bool(
+                requirement.marker.evaluate(dict(environment) if environment is not None else None)
+            )
+        except Exception as exc:
+            raise VariantError(
+                f"the marker of {_quoted(text)} cannot be evaluated ({type(exc).__name__})"
+            ) from None
+        if holds:
             applicable.append((text, _canonical(requirement.name)))
     return applicable
 
