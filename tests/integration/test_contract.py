@@ -422,3 +422,35 @@ def test_a_broken_properties_file_stops_the_command_at_its_start(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"ERROR: wheelnext-pip: variant-properties-file ({properties})")
     assert small_index.project_requests("alpha") == []
+
+
+def test_no_password_in_verbose_output_report_or_explain(
+    plugin_env: PipEnv, small_index: IndexServer, tmp_path: Path
+) -> None:
+    """Issue 17 item 3: an index group whose URL carries a password; it never appears in
+    ``-v`` output, ``--report`` or ``explain`` (pip's own lines show ``****``, as ours)."""
+    secret_url = small_index.index_url.replace("http://", "http://alice:s3cret@")
+    settings = {
+        "WHEELNEXT_PIP_INDEX_GROUPS": f"corp = {secret_url}",
+        "WHEELNEXT_PIP_INDEX_PINS": "alpha=corp",
+    }
+    report = tmp_path / "report.json"
+    result = plugin_env.pip(
+        "install", "--dry-run", "-v", "--report", report, "--index-url", small_index.index_url,
+        "alpha",
+        wheelnext="1", env=settings,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    explained = plugin_env.run(
+        ["-m", "wheelnext_pip", "explain", "alpha", "--index-url", small_index.index_url],
+        wheelnext="1",
+        env=settings,
+    )
+    for text in (
+        result.stdout,
+        result.stderr,
+        report.read_text(),
+        explained.stdout + explained.stderr,
+    ):
+        assert "s3cret" not in text
+    assert "index group 'corp'" in result.stdout

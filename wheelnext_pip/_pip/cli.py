@@ -9,8 +9,29 @@ from typing import Any, Callable
 from wheelnext_pip import _state
 from wheelnext_pip._pip import session
 from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
+from wheelnext_pip.errors import redact_credentials
 
 logger = logging.getLogger("wheelnext_pip")
+
+
+class _RedactCredentials(logging.Filter):
+    """Whatever wheelnext-pip logs shows URLs as pip does, password as ``****``: a safety
+    net under the messages that already name redacted URLs (texts of exceptions, pip's
+    own objects, index metadata may still carry one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+            if "@" in message:
+                redacted = redact_credentials(message)
+                if redacted != message:
+                    record.msg, record.args = redacted, ()
+        except Exception:
+            pass  # never lose a message over this
+        return True
+
+
+logger.addFilter(_RedactCredentials())
 
 BASE_COMMAND = "pip._internal.cli.base_command"
 #: Commands that only warn about bad settings, so a broken file setting can be removed.

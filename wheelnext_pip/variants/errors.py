@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wheelnext_pip.errors import WheelnextPipError
+from wheelnext_pip.errors import WheelnextPipError, redact_credentials
 
 __all__ = ["VariantError"]
 
@@ -21,7 +21,8 @@ class VariantError(WheelnextPipError, ValueError):
     def __init__(self, problem: str, source: str | None = None) -> None:
         # Untrusted text may reach the message: keep it on one line, and readable (a
         # hostile document can quote a 10,000-entry list).
-        problem = " ".join(problem.split())
+        # It may also name an index URL: never with its password.
+        problem = redact_credentials(" ".join(problem.split()))
         self.problem = problem if len(problem) <= _LIMIT else problem[: _LIMIT - 3] + "..."
-        self.source = source
+        self.source = redact_credentials(source) if source else source
         super().__init__(f"{source}: {self.problem}" if source else self.problem)
