@@ -64,7 +64,22 @@ def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
             )
         )  # fmt: skip
     wheels.append(make_wheel(d, "vlegacy", "2.9.0"))
+    # Hostile text: a 10,000-entry requires list and a marker nested 3,000 deep.
+    hostile_documents = {
+        "vhuge": [f"evil-provider-{n} >=1 @@@" for n in range(10_000)],
+        "vdeep": ["evil-provider>=1; " + "(" * 3000 + "python_version > '1'" + ")" * 3000],
+    }
+    hostile_files = {}
+    for name, requires in hostile_documents.items():
+        wheels.append(variant_wheel(d, name, "1.0", "plugged", VPKG_VARIANTS))
+        wheels.append(make_wheel(d, name, "1.0"))
+        hostile = json.loads(json.dumps(PROVIDERS))
+        hostile["plug"]["requires"] = requires
+        path = d / f"{name}-1.0-variants.json"
+        path.write_text(json.dumps(document(VPKG_VARIANTS, hostile)))
+        hostile_files[name] = [path]
     return {
+        **hostile_files,
         "wheels": wheels,
         "vmark": [mark_file],
         "vgood": [good_file],
@@ -154,3 +169,26 @@ def test_a_variant_named_file_that_is_no_wheel_gets_pips_invalid_wheel_error(
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1, result.stderr
     assert "invalid" in errors[0].lower() or "not a valid wheel" in errors[0], errors
+
+
+def test_hostile_metadata_text_is_cut_to_a_readable_length(
+    plugin_env: PipEnv, hostile_index: IndexServer, tmp_path: Path
+) -> None:
+    """Item 7: warnings that quote metadata stay short; the plain wheels are taken."""
+    machine = tmp_path / "machine.toml"
+    machine.write_text(MACHINE)
+    result = plugin_env.pip(
+        "install", "--dry-run", "--report", "-", "--quiet", "--index-url",
+        hostile_index.index_url, "vhuge", "vdeep",
+        wheelnext="variants",
+        env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[:2000]
+    assert _chosen_files(json.loads(result.stdout)) == {
+        "vhuge": "vhuge-1.0-py3-none-any.whl",
+        "vdeep": "vdeep-1.0-py3-none-any.whl",
+    }
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 2, result.stderr[:2000]
+    assert all(len(line) < 600 for line in warnings), [len(line) for line in warnings]
+    assert "Traceback" not in result.stderr
