@@ -89,6 +89,15 @@ def extras_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServ
         wheel("lateuser", "1.0"),
         wheel("lateuser", "2.0", requires=["pkg", "zz<1"]),
         wheel("zz", "1.0"),
+        # Declares defaults, and pip's installer refuses it (a .data folder of no scheme).
+        make_wheel(
+            d,
+            "badscheme",
+            "1.0",
+            requires_dist=['dep-r; extra == "rec"'],
+            extra_metadata=[("Provides-Extra", "rec"), ("Default-Extra", "rec")],
+            files={"badscheme/__init__.py": "", "badscheme-1.0.data/nosuchscheme/x": "x"},
+        ),
         # No Default-Extra anywhere below: pip must behave (and print) exactly as stock.
         wheel("plainapp", requires=["plainlib>=1,<3", "plaindep"]),
         wheel("plainlib", "1.0", requires=["plaindep<2,>=1"]),
@@ -416,3 +425,16 @@ def test_resolvelib_keeps_each_incompatibility_once(plugin_env: PipEnv) -> None:
     assert stock_longest > 10 * stock_distinct  # the weak spot is really there
     # resolvelib chains the broken and the patched list while it patches: twice at most.
     assert longest <= 2 * distinct + 32
+
+
+def test_pips_errors_never_name_the_placeholder(
+    fresh_plugin_env: PipEnv, extras_index: IndexServer
+) -> None:
+    """Issue 17 item 7: pip's "For req: ..." names the package as stock pip does, also for
+    a package whose defaults were added."""
+    result = fresh_plugin_env.pip(
+        "install", "--index-url", extras_index.index_url, "badscheme", wheelnext="1"
+    )
+    assert result.returncode == 1
+    assert "x-pep771-default" not in result.stdout + result.stderr
+    assert "ERROR: For req: badscheme. Unknown scheme key" in result.stderr

@@ -453,6 +453,40 @@ def _set_requirement_extras(
     return requirement
 
 
+def _install_req_without_placeholder(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip 24+ copies the template's extras into the install requirement of the base
+    candidate: the placeholder would then name the package in pip's own lines
+    (``For req: pkg[x-pep771-default]``) and in what it installs."""
+    ireq = original(*args, **kwargs)
+    try:
+        extras = getattr(ireq, "extras", None)
+        if extras and PLACEHOLDER in extras:
+            ireq.extras = {extra for extra in extras if extra != PLACEHOLDER}
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return ireq
+
+
+def _extend_extras(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip 24+ folds each extras node's name into the install requirement of its base
+    (``pkg[x-pep771-default]``), which pip then prints (``For req: ...``): never the
+    placeholder."""
+    try:
+        extras = argument(args, kwargs, 1, "extras")
+        if PLACEHOLDER in extras:
+            kept = [extra for extra in extras if extra != PLACEHOLDER]
+            if not kept:
+                return argument(args, kwargs, 0, "ireq")
+            args, kwargs = with_argument(args, kwargs, 1, "extras", kept)
+    except Exception as exc:
+        hook_failed(FEATURE, exc)
+    return original(*args, **kwargs)
+
+
 def _extras_candidate_str(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
@@ -564,6 +598,28 @@ DEFAULT_EXTRAS = PatchSet(
             "Criterion.__init__",
             _criterion_init,
             params=("self", "candidates", "information", "incompatibilities"),
+        ),
+        PatchPoint(
+            FEATURE,
+            RESOLVER,
+            "install_req_extend_extras",
+            _extend_extras,
+            params=("ireq", "extras"),
+            required=False,  # pip >= 24.0
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "make_install_req_from_link",
+            _install_req_without_placeholder,
+            params=("link", "template"),
+        ),
+        PatchPoint(
+            FEATURE,
+            CANDIDATES,
+            "make_install_req_from_editable",
+            _install_req_without_placeholder,
+            params=("link", "template"),
         ),
         PatchPoint(
             FEATURE,
