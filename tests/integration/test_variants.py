@@ -323,6 +323,24 @@ def test_nvidia_overrides_and_disable_providers(
     assert chosen == {"vpkg": ("1.0", "x8664v3")}
 
 
+@pytest.mark.parametrize("forced", ["12.8.1", "twelve"])
+def test_forced_cuda_version_is_read_as_nvidia_reads_it(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path, forced: str
+) -> None:
+    """Issue 15 item 3: 12.8.1 is 12.8; a value that is not a version is one error line
+    naming the variable, at the start of the command (no index request)."""
+    settings = {**x86(tmp_path, '"v3"'), "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": forced}
+    variant_index.clear_requests()
+    code, chosen, output = resolve(plugin_env, variant_index, "vpkg", settings=settings)
+    if forced == "12.8.1":
+        assert code == 0 and chosen == {"vpkg": ("1.0", "cu12")}, output
+        return
+    assert code == 1
+    (line,) = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION='twelve' is not a version" in line
+    assert variant_index.project_requests("vpkg") == []
+
+
 def test_real_x86_64_detection(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:

@@ -381,3 +381,24 @@ def test_forced_namespaces_name_the_overridden_builtins() -> None:
     assert detect.forced_namespaces({detect.FORCE_SM_ARCH: "9.0"}) == {"nvidia"}
     both = {detect.FORCE_CUDA_DRIVER_VERSION: "12.8", detect.FORCE_TPU_PRESENT: "1"}
     assert detect.forced_namespaces(both) == {"nvidia", "tpu"}
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("12.8.1", (12, 8)), ("12.8", (12, 8)), ("13", (13, 0)), ("12.8rc1", (12, 8)), ("x", None)],
+)
+def test_forced_cuda_version_is_read_as_a_version(
+    text: str, parsed: tuple[int, int] | None
+) -> None:
+    """NVIDIA's provider parses the forced driver version as a version: 12.8.1 is 12.8."""
+    from wheelnext_pip.variants.detect import parse_forced_cuda_version
+
+    assert parse_forced_cuda_version(text) == parsed
+
+
+def test_a_forced_value_that_is_no_version_is_named() -> None:
+    from wheelnext_pip.variants.detect import forced_variable_problem
+
+    problem = forced_variable_problem({detect.FORCE_CUDA_DRIVER_VERSION: "twelve"})
+    assert problem is not None and detect.FORCE_CUDA_DRIVER_VERSION in problem
+    assert forced_variable_problem({detect.FORCE_CUDA_DRIVER_VERSION: "12.8.1"}) is None

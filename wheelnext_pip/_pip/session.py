@@ -69,10 +69,19 @@ def python_option_problem(argv: list[str]) -> str | None:
 
 
 def _variant_settings_problem(settings: Settings) -> str | None:
-    """A broken ``variant-properties-file`` stops the command at its start, also when
-    nothing it installs has variant wheels (a CI image must learn of it at once)."""
+    """A broken ``variant-properties-file`` or NVIDIA override variable stops the command at
+    its start, also when nothing it installs has variant wheels (a CI image must learn of
+    it at once)."""
+    if "variants" not in active_features(settings):
+        return None
+    if any(name.startswith("NV_VARIANT_PROVIDER_FORCE_") for name in os.environ):
+        from wheelnext_pip.variants.detect import forced_variable_problem
+
+        problem = forced_variable_problem(os.environ)
+        if problem is not None:
+            return f"wheelnext-pip: {problem}"
     path = settings.variant_properties_file
-    if not path or "variants" not in active_features(settings):
+    if not path:
         return None
     from wheelnext_pip.variants.errors import VariantError
     from wheelnext_pip.variants.properties import load_properties_file

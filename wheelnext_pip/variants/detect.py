@@ -45,8 +45,10 @@ __all__ = [
     "detect_tpu",
     "detect_x86_64",
     "forced_namespaces",
+    "forced_variable_problem",
     "normalize_cpu_flags",
     "parse_cuda_version",
+    "parse_forced_cuda_version",
     "read_linux_cpu_flags",
     "read_macos_cpu_features",
     "read_pci_devices",
@@ -148,6 +150,29 @@ def parse_cuda_version(text: str) -> tuple[int, int] | None:
     return int(match[1]), int(match[2] or 0)
 
 
+def parse_forced_cuda_version(text: str) -> tuple[int, int] | None:
+    """The forced CUDA driver version as NVIDIA's provider reads it: any version (PEP 440),
+    of which major and minor count (``"12.8.1"`` -> ``(12, 8)``); ``None`` if not one."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        release = Version(text.strip()).release
+    except InvalidVersion:
+        return None
+    return release[0], release[1] if len(release) > 1 else 0
+
+
+def forced_variable_problem(environ: Mapping[str, str]) -> str | None:
+    """One line naming an override variable whose value is not usable, or None."""
+    forced_cuda = environ.get(FORCE_CUDA_DRIVER_VERSION, "")
+    if forced_cuda and parse_forced_cuda_version(forced_cuda) is None:
+        return f"{FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r} is not a version (for example 12.8)"
+    forced_sm = environ.get(FORCE_SM_ARCH, "")
+    if forced_sm and ("." not in forced_sm or parse_cuda_version(forced_sm) is None):
+        return f"{FORCE_SM_ARCH}={forced_sm!r} is not a compute capability (for example 9.0)"
+    return None
+
+
 def _major_values(major: int, minors: Iterable[int]) -> list[str]:
     return [f"{major}.{minor}" for minor in minors]
 
@@ -184,7 +209,7 @@ def detect_nvidia(environ: Mapping[str, str], nvml: NvmlReader) -> Detection:
     reading: NvmlReading | None = None
     forced_cuda = environ.get(FORCE_CUDA_DRIVER_VERSION, "")
     if forced_cuda:
-        cuda = parse_cuda_version(forced_cuda)
+        cuda = parse_forced_cuda_version(forced_cuda)
         if cuda is None:
             return Detection(
                 None, (f"nvidia: invalid {FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r}",)
