@@ -74,8 +74,12 @@ usage:
   python -m wheelnext_pip install|download|wheel [pip options ...]
   python -m wheelnext_pip relink IN.whl -o OUTDIR | relink --check WHEEL ...
 
-Most users never call this: `pip install wheelnext-pip` and `export WHEELNEXT_PIP=1` make
-plain `pip` WheelNext-aware.
+Most users never call this: install wheelnext-pip beside pip and `export WHEELNEXT_PIP=1`
+make plain `pip` WheelNext-aware. It is not on PyPI yet; install it from its source:
+  pip install /path/to/wheelnext-pip                    (a clone)
+  pip install "wheelnext-pip @ git+https://HOST/OWNER/wheelnext-pip.git"
+  pip install wheelnext_pip-{__version__}-py3-none-any.whl   (a wheel built from a clone)
+Once published: pip install wheelnext-pip
 """
 
 

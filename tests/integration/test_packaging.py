@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._lib.pipenv import REPO, build_project_wheel
+from tests._lib.pipenv import REPO, build_project_wheel, create_env
 
 
 def wheel_contents(wheel: Path) -> tuple[set[str], email.message.Message, bytes]:
@@ -58,3 +58,29 @@ def test_wheel_from_the_sdist(tmp_path: Path) -> None:
 def test_start_up_line_matches_the_source(project_wheel: Path) -> None:
     _, _, pth = wheel_contents(project_wheel)
     assert pth == (REPO / "sitecustomize" / "wheelnext_pip.pth").read_bytes()
+
+
+def test_the_wheel_carries_the_license(project_wheel: Path) -> None:
+    names, metadata, _ = wheel_contents(project_wheel)
+    assert metadata["License-Expression"] == "MIT" or metadata["License"] == "MIT"
+    assert any(name.endswith("LICENSE") and ".dist-info/" in name for name in names)
+
+
+@pytest.mark.parametrize("source", ["clone", "git-url"])
+def test_the_readme_install_commands_work_today(tmp_path: Path, source: str) -> None:
+    """Issue 16 item 1: from a clone and from a Git URL (here git+file: the same path pip
+    takes for a remote), into a venv whose pip is pinned; pip itself stays as it was."""
+    if source == "git-url" and not (REPO / ".git").exists():
+        pytest.skip("not a Git checkout")
+    env = create_env(
+        tmp_path / "venv", sys.executable, "26.3", plugin_wheel=None, wheelhouse=tmp_path
+    )
+    target = str(REPO) if source == "clone" else f"wheelnext-pip @ git+{REPO.as_uri()}"
+    installed = env.pip("install", "-q", target, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    shown = env.pip("show", "wheelnext-pip", "pip")
+    assert f"Version: {env.pip_version}" in shown.stdout  # pip was not upgraded
+    helped = env.run(["-m", "wheelnext_pip", "--help"])
+    assert helped.returncode == 0 and "not on PyPI yet" in helped.stdout
+    doctor = env.run(["-m", "wheelnext_pip", "doctor"], wheelnext="1")
+    assert "wheelnext-pip" in doctor.stdout
