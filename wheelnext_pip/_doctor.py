@@ -83,11 +83,17 @@ def _variant_providers_section(settings: Settings | None) -> Any:
 
     user: dict[str, Any] = {}
     lines = []
+    problems = []
     if settings is not None and settings.variant_properties_file:
         try:
             user = dict(load_properties_file(settings.variant_properties_file))
         except Exception as exc:
             lines.append(f"variant-properties-file: {exc}")
+            problems.append(f"wheelnext-pip: {exc}")  # pip would stop on it: NOT OK
+    forced_problem = detect.forced_variable_problem(os.environ)
+    if forced_problem is not None:
+        lines.append(forced_problem)
+        problems.append(f"wheelnext-pip: {forced_problem}")
     forced = detect.forced_namespaces(os.environ)
     providers: dict[str, Any] = {}
     notes: tuple[str, ...]
@@ -115,7 +121,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             value = settings.value(key)
             if value:
                 lines.append(f"{key}: {', '.join(sorted(value))}")  # type: ignore[arg-type]
-    return {"providers": providers, "lines": lines}
+    return {"providers": providers, "lines": lines, "problems": problems}
 
 
 SECTIONS["variants"] = _variant_providers_section
@@ -284,13 +290,23 @@ def collect(isolated: bool = False) -> Report:
         for feature in report["features"]:
             if feature["requested"] and not feature["active"]:
                 problems.append(f"feature {feature['name']}: {feature['reason']}")
+        supported = report["pip"]["support"] != "unsupported"
+        for feature in report["features"]:
+            # What a pip run would really get: off when the variable is unset, when the
+            # feature is not asked for, or on a pip outside the supported range.
+            feature["active"] = bool(
+                feature["active"] and switch.on and feature["requested"] and supported
+            )
     for name, section in SECTIONS.items():
         try:
             report[name] = section(settings)
         except Exception as exc:
             report[name] = {"error": f"{type(exc).__name__}: {exc}"}
             problems.append(f"{name}: {exc}")
-    report["problems"] = problems
+            continue
+        if switch.on and name in switch.features and isinstance(report[name], dict):
+            problems.extend(report[name].get("problems", ()))
+    report["problems"] = list(dict.fromkeys(problems))  # each problem once
     report["ok"] = not problems
     return report
 
@@ -325,15 +341,22 @@ def render(report: Report) -> str:
                 lines.append(f"      {point['state']:<9} {point['key']}{reason}")
     if report.get("features"):
         lines.append("features:")
+        switched_on = report["activation"]["on"]
+        supported = pip.get("support") != "unsupported"
         for feature in report["features"]:
             if feature["active"]:
                 mark = "active"
             elif not feature["available"]:
                 mark = "not available yet"
+            elif not switched_on:
+                mark = "off (WHEELNEXT_PIP is not set)"
+            elif not supported:
+                mark = "off (this pip is outside the supported range)"
+            elif not feature["requested"]:
+                mark = "off (not requested)"
             else:
-                mark = f"inactive: {feature['reason']}"
-            asked = "requested" if feature["requested"] else "not requested"
-            lines.append(f"  {feature['name']:<16} {mark} ({asked})")
+                mark = f"INACTIVE: {feature['reason']}"
+            lines.append(f"  {feature['name']:<16} {mark}")
     settings = report["settings"]
     lines.append("settings:")
     if settings["error"]:

@@ -454,3 +454,31 @@ def test_no_password_in_verbose_output_report_or_explain(
     ):
         assert "s3cret" not in text
     assert "index group 'corp'" in result.stdout
+
+
+def test_doctor_says_what_is_true(plugin_env: PipEnv, tmp_path: Path) -> None:
+    """Issue 16 item 3: off when the variable is unset; NOT OK (exit 1) for a broken
+    properties file or override variable; each problem listed once."""
+    unset = plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"])
+    report = json.loads(unset.stdout)
+    assert not any(feature["active"] for feature in report["features"])
+    human = plugin_env.run(["-m", "wheelnext_pip", "doctor"]).stdout
+    assert "variants         off (WHEELNEXT_PIP is not set)" in human
+    assert "(not requested)" not in human and " active (" not in human
+
+    broken = tmp_path / "machine.toml"
+    broken.write_text("[x86_64\n")
+    for env in (
+        {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(broken)},
+        {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "twelve"},
+    ):
+        result = plugin_env.run(["-m", "wheelnext_pip", "doctor"], wheelnext="1", env=env)
+        assert result.returncode == 1, result.stdout
+        assert result.stdout.rstrip().endswith("NOT OK")
+        problems = result.stdout.split("problems:\n", 1)[1].splitlines()[:-1]
+        assert len(problems) == 1, problems
+
+    typo = plugin_env.run(["-m", "wheelnext_pip", "doctor"], wheelnext="variantz")
+    assert typo.returncode == 1
+    problems = typo.stdout.split("problems:\n", 1)[1].splitlines()[:-1]
+    assert len(problems) == 1, problems
