@@ -7,14 +7,15 @@ the standard library only and run on every Python the project supports.
 Protocol (one request per process):
 
 - stdin: ``{"plugin_api": "module:obj.path", "namespace": "ns", "timeout": seconds,
-  "parent": pid}`` (UTF-8 JSON; ``parent`` is the pid of the pip process that started it)
+  "parent": pid, "limit": bytes}`` (UTF-8 JSON; ``parent`` is the pid of the pip process that
+  started it, ``limit`` the largest answer it takes)
 - stdout: one frame (:func:`encode_frame`) whose payload is a JSON object: ``{"status": "ok",
   "answer": [{"name", "values", "multi_value"}, ...]}``, ``{"status": "error", "reason": str}``
   or ``{"status": "timeout"}``; ``"ended": true`` when every process started by the plugin is
   known to be gone (see below). Anything else on stdout (nothing, a cut frame) is no answer.
 - stderr: the plugin's own output and tracebacks (for pip's debug log).
 
-Lifetime (issue item "A trusted plugin cannot outlive pip"): on POSIX this process is a
+Lifetime: no process the plugin starts may outlive the query. On POSIX this process is a
 *supervisor* that runs the plugin in a forked *worker*; once the worker has answered (or failed,
 or the timeout passed) the supervisor kills the worker and everything it started, and only then
 writes the answer. On Linux the supervisor is a child subreaper (``PR_SET_CHILD_SUBREAPER``), so
@@ -42,7 +43,6 @@ import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
-ERROR_PREFIX = "error: "
 _SCALARS = (str, int, float, bool)
 _FRAME_MAGIC = b"wheelnext-plugin-answer"
 _MAX_HEADER = 200

@@ -590,10 +590,9 @@ def _run_runner(
 ) -> object | None:
     """The runner's decoded answer, or ``None`` (with one warning) when there is none.
 
-    Whatever happens, every process the plugin started is ended before this returns (issue
-    item "A trusted plugin cannot outlive pip"): the runner's supervisor kills them and says
-    so; otherwise the runner's process group is killed, and on Linux any process carrying this
-    run's token in its environment.
+    Whatever happens, every process the plugin started is ended before this returns: the
+    runner's supervisor kills them and says so; otherwise the runner's process group is killed,
+    and on Linux any process carrying this run's token in its environment.
     """
     names = _names(requirements)
     command = [str(_venv_python(venv)), "-I", str(RUNNER_PATH)]
