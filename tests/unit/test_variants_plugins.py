@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ import pytest
 from tests._lib.builders import make_wheel
 from tests._lib.pipenv import hermetic_environ
 from wheelnext_pip.variants import plugins
+from wheelnext_pip.variants._plugin_runner import encode_frame
 from wheelnext_pip.variants.plugins import (
     STAMP_FILENAME,
     VENVS_DIRNAME,
@@ -38,6 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 MARKER_ENV = "FAKEPROV_MARKER"
 TRUSTED = frozenset({"fakeprov"})
 LEVELS = NamespaceProperties("fake", (SupportedFeature("level", ("v3", "v2")),))
+FRAME = encode_frame(b'{"status": "ok", "answer": []}')
 
 PLUGIN_SOURCE = textwrap.dedent(
     """
@@ -124,6 +128,56 @@ PLUGIN_SOURCE = textwrap.dedent(
 
     def get_supported_configs():
         return [Config("level", ["v1"])]
+
+
+    SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
+
+
+    def _record(pid):
+        with open(os.environ["FAKEPROV_PIDS"], "a") as _file:
+            _file.write("%d\\n" % pid)
+
+
+    class Forker:
+        # The forked child keeps every descriptor of the runner open.
+        @staticmethod
+        def get_supported_configs():
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(600)
+                os._exit(0)
+            _record(pid)
+            return [Config("level", ["v3", "v2"])]
+
+
+    class SleeperWithChild:
+        # Leaves a child in a session of its own, then never answers.
+        @staticmethod
+        def get_supported_configs():
+            import subprocess
+
+            _record(subprocess.Popen(SLEEP, start_new_session=True).pid)
+            time.sleep(600)
+            return []
+
+
+    class Vanishing:
+        @staticmethod
+        def get_supported_configs():
+            os._exit(3)
+
+
+    class Parricide:
+        # Leaves a child in a session of its own and kills the runner's supervisor.
+        @staticmethod
+        def get_supported_configs():
+            import signal
+            import subprocess
+
+            _record(subprocess.Popen(SLEEP, start_new_session=True).pid)
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(600)
+            return []
     """
 )
 
@@ -405,6 +459,160 @@ def test_timeout(
     assert time.monotonic() - started < 15
     (warning,) = messages(caplog, logging.WARNING)
     assert "fakeprov" in warning and "no answer within 1 s" in warning
+
+
+PIDS_ENV = "FAKEPROV_PIDS"
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="processes are looked up in /proc"
+)
+
+
+def alive(pid: int, pids_file: Path) -> bool:
+    """Whether ``pid`` runs (not a zombie) with ``pids_file`` in its environment (a recycled pid
+    belongs to someone else)."""
+    proc = Path("/proc", str(pid))
+    try:
+        state = (proc / "stat").read_text().rpartition(")")[2].split()[0]
+        environ = (proc / "environ").read_bytes().split(b"\0")
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and f"{PIDS_ENV}={pids_file}".encode() in environ
+
+
+@pytest.fixture
+def pids_file(tmp_path: Path) -> Iterator[Path]:
+    """Where the plugin records the pids it leaves behind; any survivor is killed afterwards."""
+    path = tmp_path / "pids"
+    yield path
+    for pid in recorded(path):
+        if alive(pid, path):
+            os.kill(pid, signal.SIGKILL)
+
+
+def recorded(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+def lifetime_environment(
+    find_links: Path, cache: Path, tmp_path: Path, pids_file: Path, **changes: object
+) -> PluginEnvironment:
+    environ = hermetic_environ({MARKER_ENV: str(tmp_path / "marker"), PIDS_ENV: str(pids_file)})
+    return environment(find_links, cache, tmp_path / "marker", environ=environ, **changes)
+
+
+@linux_only
+def test_a_forked_child_does_not_outlive_the_query(
+    find_links: Path,
+    shared_cache: Path,
+    tmp_path: Path,
+    pids_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = lifetime_environment(find_links, shared_cache, tmp_path, pids_file)
+    assert query(env, "fakeprov.plugin:Forker") == LEVELS  # the answer is used
+    assert messages(caplog, logging.WARNING) == []
+    (child,) = recorded(pids_file)
+    assert not alive(child, pids_file)
+
+
+@linux_only
+def test_the_timeout_ends_a_child_in_its_own_session(
+    find_links: Path,
+    shared_cache: Path,
+    tmp_path: Path,
+    pids_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = lifetime_environment(find_links, shared_cache, tmp_path, pids_file, timeout=2.0)
+    assert query(env) == LEVELS  # installs if needed, outside the timed query
+    assert query(env, "fakeprov.plugin:SleeperWithChild") is None
+    (warning,) = messages(caplog, logging.WARNING)
+    assert "fakeprov" in warning and "no answer within 2 s" in warning
+    (child,) = recorded(pids_file)
+    assert not alive(child, pids_file)
+
+
+@linux_only
+def test_a_killed_runner_leaves_no_child_behind(
+    find_links: Path,
+    shared_cache: Path,
+    tmp_path: Path,
+    pids_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The plugin kills the runner's supervisor: no answer (one warning), and pip itself ends
+    the child that left the process group."""
+    env = lifetime_environment(find_links, shared_cache, tmp_path, pids_file)
+    assert query(env, "fakeprov.plugin:Parricide") is None
+    (warning,) = messages(caplog, logging.WARNING)
+    assert warning == "wheelnext-pip: fake: variant provider fakeprov gave no answer; ignored"
+    (child,) = recorded(pids_file)
+    assert not alive(child, pids_file)
+
+
+def test_a_plugin_that_exits_gives_one_warning(
+    find_links: Path, shared_cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = environment(find_links, shared_cache, tmp_path / "marker")
+    assert query(env, "fakeprov.plugin:Vanishing") is None
+    (warning,) = messages(caplog, logging.WARNING)
+    expected = "ended without an answer (exit code 3)" if os.name == "posix" else "no answer"
+    assert "fakeprov" in warning and expected in warning
+
+
+@linux_only
+def test_processes_of_the_plugin_end_when_pip_is_killed(
+    find_links: Path, shared_cache: Path, tmp_path: Path, pids_file: Path
+) -> None:
+    """pip killed mid-query: the runner's supervisor ends the plugin and what it started."""
+    env = hermetic_environ(
+        {MARKER_ENV: str(tmp_path / "marker"), PIDS_ENV: str(pids_file), "PYTHONPATH": str(REPO)}
+    )
+    script = CHILD_SCRIPT.replace("fakeprov.plugin:Plugin", "fakeprov.plugin:SleeperWithChild")
+    links = str(find_links)
+    pip = subprocess.Popen([sys.executable, "-c", script, str(shared_cache), links], env=env)
+    try:
+        wait_until(lambda: bool(recorded(pids_file)), pip)
+        (child,) = recorded(pids_file)
+        assert alive(child, pids_file)
+    finally:
+        pip.kill()
+        pip.wait()
+    wait_until(lambda: not alive(child, pids_file))
+
+
+def wait_until(
+    condition: Callable[[], bool], process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait for an event of another process (generous bound: only a hang fails)."""
+    for _ in range(1200):
+        if condition():
+            return
+        assert process is None or process.poll() is None, "the process ended first"
+        time.sleep(0.1)
+    raise AssertionError("the awaited event did not happen")
+
+
+@pytest.mark.parametrize(
+    ("stdout", "expected"),
+    [
+        (b"", "gave no answer"),
+        (FRAME[:-3], "gave a truncated answer"),
+        (FRAME[:10], "gave a truncated answer"),
+        (FRAME.replace(b"ok", b"ko"), "not valid (checksum mismatch)"),
+        (b"Traceback (most recent call last):\n", "not valid (no frame header)"),
+        (FRAME + b"more", "followed by other output"),
+        (encode_frame(b"[1, 2"), "not JSON"),
+        (encode_frame(b"[1, 2]"), "not valid (not a JSON object)"),
+        (b"x" * (plugins._MAX_OUTPUT_BYTES + 1), "more than 4194304 bytes"),
+    ],
+)
+def test_output_of_the_runner_is_used_only_when_complete_and_valid(
+    stdout: bytes, expected: str
+) -> None:
+    outcome = plugins._decode_outcome(stdout)
+    assert isinstance(outcome, str) and expected in outcome
+    assert plugins._decode_outcome(FRAME) == {"status": "ok", "answer": []}
 
 
 def test_install_failure(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -10,7 +10,11 @@ Answers a ``trusted-plugin`` decision of :mod:`.providers`:
    ``<cache>/wheelnext-variant-providers/<key>``; it is built in a temporary sibling directory
    and renamed into place once complete, so a crash never leaves a half environment behind.
 3. Run ``<venv python> -I _plugin_runner.py`` with a JSON request on stdin and a timeout; the
-   plugin is never imported into this process.
+   plugin is never imported into this process. The runner's answer is used only when it is
+   complete and intact (a framed, checksummed payload), and no process the plugin started
+   outlives the query: the runner ends them (on Linux as a child subreaper, which also finds
+   daemons that left the process group), then this process kills the runner's process group
+   and, on Linux when the runner could not confirm, every process tagged with the run's token.
 4. Validate the answer against the property grammar (invalid features and values are dropped
    with a warning) and memoize it per process.
 """
@@ -24,7 +28,9 @@ import logging
 import os
 import platform
 import re
+import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -65,11 +71,18 @@ RUNNER_PATH = Path(os.path.abspath(__file__)).with_name("_plugin_runner.py")
 
 #: Bumped whenever the layout or install command of provider environments changes.
 _LAYOUT_VERSION = "1"
-_ERROR_PREFIX = "error: "
 _TMP_MARKER = ".tmp-"
 #: Temporary build directories older than this are left-overs of a killed process.
 _STALE_TMP_SECONDS = 24 * 3600
 _MAX_ANSWER_BYTES = 4 * 1024 * 1024
+#: The runner's frame around an answer of the largest size, with room for its header.
+_MAX_OUTPUT_BYTES = _MAX_ANSWER_BYTES + 4096
+_STDERR_KEPT_BYTES = 64 * 1024
+#: Seconds pip waits beyond the query's timeout for the runner to end the plugin's processes.
+_GRACE_SECONDS = 10.0
+#: Carried by the runner's environment (so by what the plugin starts) to find what is left.
+_RUN_TOKEN_VARIABLE = "WHEELNEXT_PIP_PLUGIN_RUN"
+_TAGGED_ROUNDS = 20
 _STDERR_TAIL_CHARS = 4000
 _PLUGIN_API = re.compile(
     r"^\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
@@ -575,10 +588,26 @@ def _run_runner(
     namespace: str,
     environment: PluginEnvironment,
 ) -> object | None:
-    """The runner's decoded answer, or ``None`` (with a warning) when there is none."""
+    """The runner's decoded answer, or ``None`` (with one warning) when there is none.
+
+    Whatever happens, every process the plugin started is ended before this returns: the
+    runner's supervisor kills them and says so; otherwise the runner's process group is killed,
+    and on Linux any process carrying this run's token in its environment.
+    """
     names = _names(requirements)
     command = [str(_venv_python(venv)), "-I", str(RUNNER_PATH)]
-    request = json.dumps({"plugin_api": plugin_api.strip(), "namespace": namespace})
+    request = json.dumps(
+        {
+            "plugin_api": plugin_api.strip(),
+            "namespace": namespace,
+            "timeout": environment.timeout,
+            "parent": os.getpid(),
+            "limit": _MAX_ANSWER_BYTES,
+        }
+    )
+    token = os.urandom(16).hex()
+    environ = environment.base_environ()
+    environ[_RUN_TOKEN_VARIABLE] = token
     logger.debug("wheelnext-pip: %s: querying %s with %s", namespace, plugin_api, command)
     try:
         process = subprocess.Popen(
@@ -586,9 +615,10 @@ def _run_runner(
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=environment.base_environ(),
+            env=environ,
             cwd=str(venv),
-            # Its own process group: the timeout kills the plugin's children too (POSIX only).
+            # Its own session and process group: nothing it starts gets the terminal's signals,
+            # and the group can be killed as a whole (POSIX only).
             start_new_session=True,
         )
     except OSError as error:
@@ -599,72 +629,182 @@ def _run_runner(
             _one_line(str(error)),
         )
         return None
+    ended = False
     try:
-        stdout, stderr = process.communicate(request.encode(), timeout=environment.timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        logger.warning(
-            "wheelnext-pip: %s: variant provider %s gave no answer within %g s; "
-            "the namespace is unsupported",
-            namespace,
-            names,
-            environment.timeout,
-        )
-        return None
-    error_text = stderr.decode("utf-8", "replace")
+        # The runner ends the query at the timeout itself; this bounds pip's own wait.
+        output = _collect(process, request.encode(), environment.timeout + _GRACE_SECONDS)
+        outcome = _decode_outcome(output.stdout)
+        ended = isinstance(outcome, dict) and outcome.get("ended") is True
+    finally:
+        _end_run(process, token, ended)
+    error_text = output.stderr.decode("utf-8", "replace")
     if error_text.strip():
         logger.debug(
             "wheelnext-pip: %s: stderr of provider %s:\n%s", namespace, names, _tail(error_text)
         )
-    if process.returncode != 0:
-        last = _last_line(error_text)
-        reason = (
-            last[len(_ERROR_PREFIX) :]
-            if last.startswith(_ERROR_PREFIX)
-            else f"exit code {process.returncode}"
-        )
+    where = f"{namespace}: variant provider {names}"
+    if output.timed_out or (isinstance(outcome, dict) and outcome.get("status") == "timeout"):
         logger.warning(
-            "wheelnext-pip: %s: variant provider %s failed (%s); the namespace is unsupported",
-            namespace,
-            names,
-            _one_line(reason, 200),
+            "wheelnext-pip: %s gave no answer within %g s; the namespace is unsupported",
+            where,
+            environment.timeout,
         )
         return None
-    if len(stdout) > _MAX_ANSWER_BYTES:
-        logger.warning(
-            "wheelnext-pip: %s: variant provider %s answered more than %d bytes; ignored",
-            namespace,
-            names,
-            _MAX_ANSWER_BYTES,
-        )
+    if isinstance(outcome, str):
+        logger.warning("wheelnext-pip: %s %s; ignored", where, outcome)
         return None
+    status, reason = outcome.get("status"), outcome.get("reason")
+    if status == "ok":
+        return outcome.get("answer")
+    if status != "error" or not isinstance(reason, str):
+        logger.warning("wheelnext-pip: %s gave an answer that is not valid; ignored", where)
+        return None
+    logger.warning(
+        "wheelnext-pip: %s failed (%s); the namespace is unsupported",
+        where,
+        _one_line(reason, 200),
+    )
+    return None
+
+
+@dataclass
+class _Output:
+    stdout: bytes = b""
+    stderr: bytes = b""
+    #: pip stopped waiting: the runner had not ended within the time limit.
+    timed_out: bool = False
+
+
+def _collect(process: subprocess.Popen[bytes], request: bytes, timeout: float) -> _Output:
+    """Send the request and read the runner's output until its stdout ends.
+
+    Only the runner itself holds its stdout, so its end means the runner is done; stderr may be
+    held open by a process the plugin started, so it is read only as far as it is available.
+    """
+    assert process.stdin is not None and process.stdout is not None
+    assert process.stderr is not None
+    with contextlib.suppress(OSError):
+        process.stdin.write(request)
+    with contextlib.suppress(OSError):
+        process.stdin.close()
+    if sys.platform == "win32":
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return _Output(timed_out=True)
+        return _Output(stdout[: _MAX_OUTPUT_BYTES + 1], stderr[-_STDERR_KEPT_BYTES:])
+    deadline = time.monotonic() + timeout
+    stdout, stderr = bytearray(), bytearray()
+    timed_out = False
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while process.stdout in _registered(selector) and len(stdout) <= _MAX_OUTPUT_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            _read_ready(selector, remaining, process.stdout, stdout, stderr)
+        # What the runner wrote to stderr before it ended, without waiting for more.
+        while process.stderr in _registered(selector) and _read_ready(
+            selector, 0, process.stdout, stdout, stderr
+        ):
+            pass
+    return _Output(bytes(stdout), bytes(stderr), timed_out)
+
+
+def _registered(selector: selectors.BaseSelector) -> list[object]:
+    return [key.fileobj for key in selector.get_map().values()]
+
+
+def _read_ready(
+    selector: selectors.BaseSelector,
+    timeout: float,
+    stdout_stream: object,
+    stdout: bytearray,
+    stderr: bytearray,
+) -> bool:
+    """Read once from each ready stream (unregistered at its end); ``False``: none was ready."""
+    events = selector.select(timeout)
+    for key, _ in events:
+        chunk = os.read(key.fd, 65536)
+        if not chunk:
+            selector.unregister(key.fileobj)
+        elif key.fileobj is stdout_stream:
+            stdout += chunk
+        else:
+            stderr += chunk
+            del stderr[:-_STDERR_KEPT_BYTES]
+    return bool(events)
+
+
+def _decode_outcome(stdout: bytes) -> dict[str, object] | str:
+    """The runner's outcome object, or why there is none (the end of the warning's sentence)."""
+    from wheelnext_pip.variants._plugin_runner import decode_frame
+
+    if len(stdout) > _MAX_OUTPUT_BYTES:
+        return f"answered more than {_MAX_ANSWER_BYTES} bytes"
+    payload, why = decode_frame(stdout)
+    if payload is None:
+        if not stdout:
+            return "gave no answer"
+        if why == "incomplete":
+            return "gave a truncated answer"
+        return f"gave an answer that is not valid ({why})"
+    if len(stdout) != stdout.index(b"\n") + 1 + len(payload):
+        return "gave an answer followed by other output"
     try:
-        answer: object = json.loads(stdout.decode("utf-8"))
+        outcome: object = json.loads(payload.decode("utf-8"))
     except ValueError:
-        logger.warning(
-            "wheelnext-pip: %s: variant provider %s gave an answer that is not JSON; ignored",
-            namespace,
-            names,
-        )
-        return None
-    return answer
+        return "gave an answer that is not JSON"
+    if not isinstance(outcome, dict):
+        return "gave an answer that is not valid (not a JSON object)"
+    return outcome
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _end_run(process: subprocess.Popen[bytes], token: str, ended: bool) -> None:
+    """End the runner and everything it started; close its pipes."""
     if sys.platform != "win32":
-        import signal
-
+        # Before the runner is reaped: while it is a zombie its pid (the group's id) cannot be
+        # reused, so this reaches its own group only.
         with contextlib.suppress(OSError):
             os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(OSError):
         process.kill()
-    # The pipes are closed by us; do not wait for grandchildren that might still hold them.
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+        process.wait(timeout=_GRACE_SECONDS)
+    if not ended:
+        _kill_tagged(token)
+
+
+def _kill_tagged(token: str) -> None:
+    """Linux: kill the processes whose environment carries this run's token: those that left
+    the runner's process group when the runner could not end them itself."""
+    if not sys.platform.startswith("linux"):
+        return
+    needle = f"{_RUN_TOKEN_VARIABLE}={token}".encode()
+    for _ in range(_TAGGED_ROUNDS):  # another round only while processes were found
+        found = []
+        with contextlib.suppress(OSError):
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry}/environ", "rb") as file:
+                        environ = file.read()
+                except OSError:
+                    continue  # gone, or not ours
+                if needle in environ.split(b"\0"):
+                    found.append(int(entry))
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _to_properties(answer: object, namespace: str, names: str) -> NamespaceProperties | None:
