@@ -2,6 +2,7 @@
 """What links in wheels save: wheel size, installed bytes and install time, side by side.
 
     python3 scripts/bench_symlinks.py [--size-mb 50] [--rounds 5] [--pip VERSION]
+    python3 scripts/bench_symlinks.py --validate [N ...]
 
 Builds ``benchlib-1.0-py3-none-any.whl`` holding ``benchlib/libbench.so.1.2.3`` (N MB of
 random, incompressible bytes) plus three identical copies named ``libbench.so``,
@@ -21,11 +22,20 @@ alternate rounds, after one warm-up install of each), timing the whole pip proce
 Installed bytes are the ``os.lstat`` sizes of every file and link in the target (a link
 counts as its own few bytes; nothing is followed; directories are not counted). Targets are
 informational: the script exits 0 unless the benchmark itself cannot run.
+
+``--validate`` times link validation alone (no pip, no files written): RECORD check, LINKS
+parsing and ``plan_links`` of synthetic wheels, with N rows per shape (default 15000 and
+50000). The shapes are the large inputs validation must handle in time proportional to
+their size: two levels of directory links, each link of the first level pointing at the
+folder that holds every link of the second (``2 x N`` rows); N member files beside N file
+links; N links in chains of 40 (the longest allowed).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import shutil
 import stat
@@ -40,10 +50,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts._benchlib import benchmark_parser, parse_checked, prepare_plugin_env, run_in_workdir  # noqa: E402
+from scripts._benchlib import (  # noqa: E402
+    benchmark_parser,
+    parse_checked,
+    prepare_plugin_env,
+    print_markdown_table,
+    run_in_workdir,
+)
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.pipenv import PipEnv  # noqa: E402
 from wheelnext_pip.relink import RelinkResult, format_size, relink_wheel  # noqa: E402
+from wheelnext_pip.symlinks import check_links_recorded, parse_links_file, plan_links  # noqa: E402
 
 PACKAGE = "benchlib"
 REAL_LIBRARY = f"{PACKAGE}/libbench.so.1.2.3"
@@ -241,16 +258,105 @@ def benchmark(work: Path, size_mb: int, rounds: int, pip_version: str) -> None:
     )
 
 
+# -- validation only ---------------------------------------------------------------------
+
+VALIDATION_WHEEL = "shapes-1.0-py3-none-any.whl"
+VALIDATION_DIST_INFO = "shapes-1.0.dist-info"
+
+
+def fan_out_shape(count: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """``pkg/a/l{i} -> pkg/b`` and ``pkg/b/m{i} -> pkg/c``: every first-level link exposes
+    every second-level one (``2 x count`` rows)."""
+    members = [f"pkg/{folder}/__init__.py" for folder in ("a", "b", "c")]
+    rows = [(f"pkg/a/l{i}", "pkg/b") for i in range(count)]
+    rows += [(f"pkg/b/m{i}", "pkg/c") for i in range(count)]
+    return members, rows
+
+
+def files_beside_links_shape(count: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """``count`` member files and one file link to each (``count`` rows)."""
+    members = [f"pkg/f{i}.so" for i in range(count)]
+    return members, [(f"pkg/l{i}.so", f"pkg/f{i}.so") for i in range(count)]
+
+
+def chains_shape(count: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """``count`` links in chains of 40 links, each chain ending at its own file."""
+    chains = max(1, count // 40)
+    members = [f"pkg/c{chain}/lib.so" for chain in range(chains)]
+    rows = [
+        (
+            f"pkg/c{chain}/l{step}",
+            f"pkg/c{chain}/l{step + 1}" if step < 39 else f"pkg/c{chain}/lib.so",
+        )
+        for chain in range(chains)
+        for step in range(40)
+    ]
+    return members, rows
+
+
+SHAPES = (
+    ("2 x N directory links, fanning out", fan_out_shape),
+    ("N files beside N file links", files_beside_links_shape),
+    ("N links in chains of 40", chains_shape),
+)
+
+
+def validate_once(members: list[str], rows: list[tuple[str, str]]) -> tuple[int, float]:
+    """Validate a synthetic wheel as the installer does; (links planned, seconds)."""
+    links_path = f"{VALIDATION_DIST_INFO}/LINKS"
+    data = "".join(f"{source},{target}\n" for source, target in rows).encode()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    record = [[links_path, f"sha256={digest}", str(len(data))]]
+    all_members = [*members, f"{VALIDATION_DIST_INFO}/METADATA", links_path]
+    start = time.perf_counter()
+    check_links_recorded(record, links_path, data, wheel=VALIDATION_WHEEL)
+    parsed = parse_links_file(data, wheel=VALIDATION_WHEEL, path=links_path)
+    plan = plan_links(wheel=VALIDATION_WHEEL, members=all_members, link_rows=parsed)
+    return len(plan.links), time.perf_counter() - start
+
+
+def validation_benchmark(counts: Sequence[int]) -> None:
+    print(f"link validation only (no pip), Python {sys.version.split()[0]}; one run per row")
+    rows = []
+    for label, shape in SHAPES:
+        for count in counts:
+            members, link_rows = shape(count)
+            planned, seconds = validate_once(members, link_rows)
+            rows.append(
+                [
+                    label.replace("N", f"{count:,}"),
+                    f"{len(link_rows):,}",
+                    str(planned),
+                    f"{seconds:.2f}",
+                ]
+            )
+            print(f"  {rows[-1][0]}: {seconds:.2f} s", flush=True)
+    print_markdown_table(["shape", "LINKS rows", "links planned", "seconds"], rows)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = benchmark_parser(
         "Compare a wheel with copied library aliases against its relinked form.", rounds=5
     )
     parser.add_argument("--size-mb", type=int, default=50, help="library size (default 50)")
-    return parse_checked(parser, argv, "size_mb")
+    parser.add_argument(
+        "--validate",
+        type=int,
+        nargs="*",
+        metavar="N",
+        help="only time link validation (no pip), N rows per shape (default 15000 50000)",
+    )
+    args = parse_checked(parser, argv, "size_mb")
+    if args.validate is not None and any(count < 1 for count in args.validate):
+        parser.error("--validate counts must be at least 1")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.validate is not None:
+        validation_benchmark(args.validate or [15_000, 50_000])
+        return 0
     return run_in_workdir(
         "wheelnext-bench-symlinks-",
         lambda work: benchmark(work, args.size_mb, args.rounds, args.pip),

@@ -22,7 +22,7 @@ import io
 import re
 import stat
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from wheelnext_pip.errors import WheelnextPipError
@@ -36,6 +36,7 @@ __all__ = [
     "check_links_recorded",
     "is_zip_symlink",
     "parse_links_file",
+    "parse_record",
     "plan_links",
     "zip_link_target",
 ]
@@ -68,6 +69,7 @@ RULE_DANGLING = "dangling target (not in the wheel)"
 RULE_NOT_RECORDED = "not listed in RECORD"
 RULE_HASH = "hash does not match RECORD"
 RULE_MALFORMED = "malformed row"
+RULE_CONTROL = "control character in path"
 
 RULES: tuple[str, ...] = (
     RULE_EMPTY,
@@ -90,9 +92,14 @@ RULES: tuple[str, ...] = (
     RULE_NOT_RECORDED,
     RULE_HASH,
     RULE_MALFORMED,
+    RULE_CONTROL,
 )
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# C0 controls, DEL and C1 controls, plus the two Unicode line separators: pip reads an
+# installed RECORD with str.splitlines(), which also breaks at \x1c-\x1e, \x85, U+2028 and
+# U+2029, so a link named with any of them would be recorded but never uninstalled.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _show(text: str) -> str:
@@ -241,6 +248,25 @@ def parse_links_file(data: bytes, *, wheel: str, path: str = "LINKS") -> list[tu
     return rows
 
 
+def parse_record(data: bytes, *, wheel: str, path: str = "RECORD") -> list[list[str]]:
+    """The rows of a wheel's RECORD, for :func:`check_links_recorded`.
+
+    RECORD is UTF-8 CSV (PEP 376, PEP 627): bytes that are not, or a row csv cannot read,
+    refuse the wheel with one line naming the file and line. ``path`` names the file.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LinkError(wheel, f"{path} line {line}", None, RULE_MALFORMED, "not UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return [row for row in reader if row]
+    except csv.Error as exc:
+        where = f"{path} line {reader.line_num}"
+        raise LinkError(wheel, where, None, RULE_MALFORMED, str(exc)) from None
+
+
 # -- path rules -------------------------------------------------------------------------
 
 
@@ -250,6 +276,8 @@ def _syntax_problem(path: str) -> str | None:
         return RULE_EMPTY
     if "\x00" in path:
         return RULE_NUL
+    if _CONTROL.search(path):
+        return RULE_CONTROL
     if "\\" in path:
         return RULE_BACKSLASH
     if path.startswith("/") or _DRIVE.match(path):
@@ -267,6 +295,12 @@ def _syntax_problem(path: str) -> str | None:
     if "" in segments:
         return RULE_EMPTY_SEGMENT
     return None
+
+
+def _control_detail(path: str, rule: str | None) -> str:
+    """Names the first control character of a path refused for one."""
+    match = _CONTROL.search(path) if rule == RULE_CONTROL else None
+    return f"U+{ord(match.group()):04X}" if match else ""
 
 
 def _normalize(path: str) -> str | None:
@@ -297,12 +331,14 @@ def zip_link_target(member: str, link_text: str, *, wheel: str = "<wheel>") -> s
         problem = RULE_EMPTY
     elif "\x00" in link_text:
         problem = RULE_NUL
+    elif _CONTROL.search(link_text):
+        problem = RULE_CONTROL
     elif "\\" in link_text:
         problem = RULE_BACKSLASH
     elif link_text.startswith("/") or _DRIVE.match(link_text):
         problem = RULE_ABSOLUTE
     if problem is not None:
-        raise LinkError(wheel, member, link_text, problem)
+        raise LinkError(wheel, member, link_text, problem, _control_detail(link_text, problem))
     folder = member.rpartition("/")[0]
     # The OS resolves each '..' as it comes, so climbing out and back in still leaves
     # the lib directory: normalising the joined path stops at the first escape. The link
@@ -330,10 +366,9 @@ def _fold(path: str) -> str:
     return unicodedata.normalize("NFC", path).casefold()
 
 
-def _parents(path: str) -> list[str]:
-    """Proper ancestor folders, outermost first: ``a/b/c`` -> ``a``, ``a/b``."""
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+def _prefix(path: str, depth: int) -> str:
+    """The first ``depth`` segments of a path (``a/b/c``, 2 -> ``a/b``)."""
+    return "/".join(path.split("/")[:depth])
 
 
 def _relative(target: str, source: str) -> str:
@@ -344,6 +379,48 @@ def _relative(target: str, source: str) -> str:
     while common < min(len(base), len(goal)) and base[common] == goal[common]:
         common += 1
     return "/".join([".."] * (len(base) - common) + goal[common:]) or "."
+
+
+class _Tree:
+    """Paths as nodes of a tree of segments, each node a number.
+
+    Every folder of a path is found or added in one pass over its segments, so a path of
+    n segments costs O(n), never the O(n^2) of building each prefix as a string. With
+    ``folded`` the segments are compared as :func:`_fold` leaves them (folding segment by
+    segment folds the path: neither NFC nor casefold ever combines across a ``/``).
+    """
+
+    def __init__(self, *, folded: bool) -> None:
+        self._nodes: dict[tuple[int, str], int] = {}
+        self._folded = folded
+
+    def add(self, path: str) -> list[int]:
+        """The node of each prefix of ``path``, outermost first, the path itself last."""
+        nodes = self._nodes
+        node = -1
+        found: list[int] = []
+        for segment in path.split("/"):
+            key = (node, _fold(segment) if self._folded else segment)
+            node = nodes.get(key, -1)
+            if node < 0:
+                node = nodes[key] = len(nodes)
+            found.append(node)
+        return found
+
+    def find(self, path: str) -> int | None:
+        """The node of ``path`` if it was added (as a path or a folder of one)."""
+        node = -1
+        for segment in path.split("/"):
+            found = self._nodes.get((node, _fold(segment) if self._folded else segment))
+            if found is None:
+                return None
+            node = found
+        return node
+
+
+# What occupies a folded path, strongest first: a member file, a folder holding one, an
+# explicit folder entry of the zip ("pkg/empty/").
+_FILE, _FOLDER, _ENTRY = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -357,29 +434,54 @@ class _Members:
     """What the wheel installs, as plain files and the folders they imply."""
 
     def __init__(self, members: Iterable[str], zip_links: Mapping[str, str]) -> None:
-        self.files: set[str] = set()
-        self.directories: set[str] = set()  # folders holding at least one member file
-        occupied: dict[str, str] = {}  # folded path -> the member path it comes from
-        entries: list[str] = []
+        self.exact = _Tree(folded=False)
+        self.folded = _Tree(folded=True)
+        self.files: set[int] = set()  # exact nodes of member files
+        self.directories: set[int] = set()  # exact nodes of folders holding a member file
+        # folded node -> (kind, member path, segments): what is there, for the messages.
+        self.occupied: dict[int, tuple[int, str, int]] = {}
+        self.tops: set[str] = set()
+        entries: set[str] = set()
+        files: list[str] = []
         for member in members:
-            entries.append(member)
+            entries.add(member)
             if member in zip_links:
                 continue  # a link, not a file: it exists once the plan has made it
             if member.endswith("/"):
                 # An explicit folder entry holds no file, but a link cannot replace it.
-                folder = member.rstrip("/")
-                for path in [*_parents(folder), folder]:
-                    occupied.setdefault(_fold(path), member)
+                for node in self.folded.add(member.rstrip("/")):
+                    self.occupied.setdefault(node, (_ENTRY, member, 0))
                 continue
-            self.files.add(member)
-            self.directories.update(_parents(member))
-        # Files last: when names clash, the message names the file.
-        for path in [*sorted(self.directories), *sorted(self.files)]:
-            occupied[_fold(path)] = path
-        self.occupied = occupied
-        self.entries = sorted(set(entries))
-        # §5 scope: the names the wheel itself installs at the top of its lib directory.
-        self.tops = {_top(path) for path in self.files if not _is_metadata_dir(_top(path))}
+            files.append(member)
+        for member in files:
+            nodes = self.exact.add(member)
+            self.files.add(nodes[-1])
+            self.directories.update(nodes[:-1])
+            folded = self.folded.add(member)
+            for depth, node in enumerate(folded[:-1], 1):
+                if self.occupied.get(node, (_ENTRY,))[0] > _FOLDER:
+                    self.occupied[node] = (_FOLDER, member, depth)
+            # Files win, and of files that fold alike the last in sorted order, so the
+            # message names the same one whatever the archive order.
+            kind, other, _ = self.occupied.get(folded[-1], (_ENTRY, "", 0))
+            if kind != _FILE or member > other:
+                self.occupied[folded[-1]] = (_FILE, member, len(folded))
+            top = _top(member)
+            if not _is_metadata_dir(top):
+                # §5 scope: the names the wheel itself installs at the top of its lib directory.
+                self.tops.add(top)
+        self.entries = sorted(entries)
+
+    def node(self, path: str) -> int | None:
+        return self.exact.find(path)
+
+    def exists(self, path: str) -> bool:
+        node = self.exact.find(path)
+        return node is not None and (node in self.files or node in self.directories)
+
+    def is_directory(self, path: str) -> bool:
+        node = self.exact.find(path)
+        return node is not None and node in self.directories
 
 
 def plan_links(
@@ -395,6 +497,10 @@ def plan_links(
     ``link_rows`` the LINKS rows ``(source, target)``; ``zip_links`` maps the members
     whose zip mode is ``S_IFLNK`` to their link text (those members are links, not
     files). Returns the plan, or raises :class:`LinkError` for the first broken rule.
+
+    Time is linear in the size of the input (paths, rows, members): every step is a
+    dictionary lookup per path segment, chains are resolved once with memoisation, and
+    loops through directory links are found on a graph whose size is that of the input.
     """
     texts = dict(zip_links or {})
     wheel_members = _Members(members, texts)
@@ -408,7 +514,7 @@ def plan_links(
         _check_paths(wheel, link, wheel_members.tops)
     targets = _check_sources(wheel, links, wheel_members)
     _check_through_links(wheel, links, targets, wheel_members)
-    finals = {link.source: _resolve(wheel, link, targets, wheel_members) for link in links}
+    finals = _resolve_all(wheel, links, targets, wheel_members)
     _check_directory_loops(wheel, links, finals, wheel_members)
 
     return LinkPlan(
@@ -417,7 +523,7 @@ def plan_links(
                 source=link.source,
                 target=link.target,
                 relative=_relative(link.target, link.source),
-                is_dir=finals[link.source] in wheel_members.directories,
+                is_dir=wheel_members.is_directory(finals[link.source]),
                 final_target=finals[link.source],
                 origin=link.origin,
             )
@@ -431,7 +537,8 @@ def _check_paths(wheel: str, link: _Link, tops: set[str]) -> None:
     for path in (link.source, link.target):
         problem = _syntax_problem(path)
         if problem is not None:
-            raise LinkError(wheel, link.source, link.target, problem)
+            detail = _control_detail(path, problem)
+            raise LinkError(wheel, link.source, link.target, problem, detail)
     for path in (link.source, link.target):
         top = _top(path)
         if _is_metadata_dir(top):
@@ -445,33 +552,38 @@ def _check_sources(wheel: str, links: Sequence[_Link], members: _Members) -> dic
 
     Returns source -> target.
     """
-    seen: dict[str, str] = {}  # folded source -> source
+    seen: dict[int, str] = {}  # folded node of a source -> source
     targets: dict[str, str] = {}
+    occupied = members.occupied
     for link in links:
-        folded = _fold(link.source)
-        if folded in seen:
-            other = seen[folded]
+        nodes = members.folded.add(link.source)
+        other = seen.get(nodes[-1])
+        if other is not None:
             detail = "" if other == link.source else f"same path as {other} ignoring case"
             raise LinkError(wheel, link.source, link.target, RULE_DUPLICATE, detail)
-        seen[folded] = link.source
+        seen[nodes[-1]] = link.source
         targets[link.source] = link.target
-        clash = members.occupied.get(folded)
+        clash = occupied.get(nodes[-1])
         if clash is not None:
-            rule = RULE_FILE if clash in members.files else RULE_FOLDER
-            if clash in members.files or clash.endswith("/"):
-                detail = "" if clash == link.source else clash
+            kind, member, depth = clash
+            if kind == _FILE:
+                rule, detail = RULE_FILE, "" if member == link.source else member
+            elif kind == _ENTRY:
+                rule, detail = RULE_FOLDER, "" if member == link.source else member
             else:
-                detail = _first_under(members.entries, clash)
+                rule, detail = RULE_FOLDER, _first_under(members.entries, _prefix(member, depth))
             raise LinkError(wheel, link.source, link.target, rule, detail)
-        for parent in _parents(link.source):
-            clash = members.occupied.get(_fold(parent))
-            if clash is not None and clash in members.files:
-                raise LinkError(wheel, link.source, link.target, RULE_FILE, f"{clash} is a file")
+        for node in nodes[:-1]:
+            clash = occupied.get(node)
+            if clash is not None and clash[0] == _FILE:
+                detail = f"{clash[1]} is a file"
+                raise LinkError(wheel, link.source, link.target, RULE_FILE, detail)
     return targets
 
 
 def _first_under(entries: Sequence[str], folder: str) -> str:
-    # Names a member that makes `folder` a folder of the wheel, for the message.
+    # Names a member that makes `folder` a folder of the wheel, for the message (only
+    # computed for the error, so a pass over every entry is fine).
     key = _fold(folder) + "/"
     return next((e for e in entries if not e.endswith("/") and _fold(e).startswith(key)), folder)
 
@@ -485,42 +597,86 @@ def _check_through_links(
     source or link target: a directory link ``pkg/d`` would otherwise carry a member
     ``pkg/d/evil`` or a row ``pkg/d/f`` to wherever ``pkg/d`` points (S5).
     """
-    sources = {_fold(source): source for source in targets}
+    tree = members.folded
+    sources = {tree.add(source)[-1]: source for source in targets}
 
     def through(path: str) -> str | None:
-        return next((sources[f] for f in map(_fold, _parents(path)) if f in sources), None)
+        return next((sources[n] for n in tree.add(path)[:-1] if n in sources), None)
 
     for link in links:
         for path in (link.source, link.target):
             via = through(path)
             if via is not None:
-                raise LinkError(
-                    wheel, link.source, link.target, RULE_THROUGH, f"{path} is under link {via}"
-                )
+                detail = f"{path} is under link {via}"
+                raise LinkError(wheel, link.source, link.target, RULE_THROUGH, detail)
     for entry in members.entries:
         via = through(entry.rstrip("/"))
         if via is not None:
             raise LinkError(wheel, via, targets[via], RULE_THROUGH, f"member {entry} is under it")
 
 
-def _resolve(wheel: str, link: _Link, targets: Mapping[str, str], members: _Members) -> str:
-    """§6.6: follow a chain to the member file or folder it ends at."""
-    visited = [link.source]
-    current = link.target
-    while current in targets:
-        if current in visited:
-            loop = " -> ".join([*visited[visited.index(current) :], current])
-            raise LinkError(wheel, link.source, link.target, RULE_CYCLE, loop)
-        if len(visited) >= MAX_CHAIN:
+@dataclass
+class _Chain:
+    """Where the chain of links starting at one source goes."""
+
+    #: Distinct links on the chain, this one included.
+    length: int
+    #: The path the chain ends at (not a link source); "" when it ends in a cycle.
+    final: str
+    #: The first link of the cycle the chain runs into (itself if on the cycle), or "".
+    cycle: str = ""
+
+
+def _resolve_all(
+    wheel: str, links: Sequence[_Link], targets: Mapping[str, str], members: _Members
+) -> dict[str, str]:
+    """§6.6: follow each chain to the member file or folder it ends at.
+
+    Every link is walked once: a walk stops at the first link already resolved and
+    reuses its result, so the whole pass is linear in the number of links. Then each link,
+    in file order, is checked as if followed alone: a cycle reached within
+    ``MAX_CHAIN`` links, a longer chain, or an end that is not in the wheel is refused.
+    """
+    chains: dict[str, _Chain] = {}
+    for link in links:
+        if link.source in chains:
+            continue
+        walk: list[str] = []
+        position: dict[str, int] = {}
+        current = link.source
+        while current in targets and current not in chains and current not in position:
+            position[current] = len(walk)
+            walk.append(current)
+            current = targets[current]
+        if current in position:  # the walk closed a cycle: walk[start:] is the cycle
+            start = position[current]
+            for node in walk[start:]:
+                chains[node] = _Chain(len(walk) - start, "", node)
+            walk = walk[:start]
+        after = chains.get(current, _Chain(0, current))
+        for node in reversed(walk):
+            cycle = after.cycle
+            if cycle and after.cycle == targets[node]:
+                cycle = targets[node]  # the next link is on the cycle: enter there
+            after = chains[node] = _Chain(after.length + 1, after.final, cycle)
+
+    finals: dict[str, str] = {}
+    for link in links:
+        chain = chains[link.source]
+        if chain.length > MAX_CHAIN:
             raise LinkError(wheel, link.source, link.target, RULE_CHAIN)
-        visited.append(current)
-        current = targets[current]
-    # Only what this wheel installs counts: a path that happens to exist on disk (from
-    # another distribution, or planted) would make the link meaningful later (S2).
-    if current not in members.files and current not in members.directories:
-        detail = "" if current == link.target else f"the chain ends at {current}"
-        raise LinkError(wheel, link.source, link.target, RULE_DANGLING, detail)
-    return current
+        if chain.cycle:
+            loop = [chain.cycle]
+            while len(loop) == 1 or loop[-1] != chain.cycle:
+                loop.append(targets[loop[-1]])
+            raise LinkError(wheel, link.source, link.target, RULE_CYCLE, " -> ".join(loop))
+        # Only what this wheel installs counts: a path that happens to exist on disk (from
+        # another distribution, or planted) would make the link meaningful later (S2).
+        if not members.exists(chain.final):
+            detail = "" if chain.final == link.target else f"the chain ends at {chain.final}"
+            raise LinkError(wheel, link.source, link.target, RULE_DANGLING, detail)
+        finals[link.source] = chain.final
+    return finals
 
 
 def _check_directory_loops(
@@ -530,42 +686,61 @@ def _check_directory_loops(
 
     ``pkg/sub/up -> pkg`` makes ``pkg/sub/up/sub/up/...`` endless, and so do two links
     each inside the other's target: a cycle on disk, though not in the LINKS rows.
-    Graph: directory link -> its final folder -> every directory link inside that folder.
+    A directory link exposes every directory link anywhere below its final folder. Rather
+    than an edge to each of those (quadratic when links fan out into folders full of
+    links), the graph holds the folders too: link -> its final folder, folder -> each
+    child folder on the way to a directory link, and folder -> the links directly in it.
+    Its size is that of the input, and a cycle in it is exactly a loop on disk.
     """
-    by_source = {link.source: link for link in links}
-    dir_links = [link.source for link in links if finals[link.source] in members.directories]
-    inside: dict[str, list[str]] = {}  # folder -> directory links somewhere under it
-    for source in dir_links:
-        for parent in _parents(source):
-            inside.setdefault(parent, []).append(source)
+    order = {link.source: index for index, link in enumerate(links)}
+    dir_links = [link for link in links if members.is_directory(finals[link.source])]
+    if not dir_links:
+        return
+    # Nodes: folders are exact-tree nodes (>= 0); link i is -(i + 1).
+    children: dict[int, dict[int, None]] = {}
+    for link in dir_links:
+        nodes = members.exact.add(link.source)
+        for parent, child in zip(nodes[:-2], nodes[1:-1]):
+            children.setdefault(parent, {})[child] = None
+        if len(nodes) > 1:
+            children.setdefault(nodes[-2], {})[-(order[link.source] + 1)] = None
 
-    done: set[str] = set()
-    for start in dir_links:
+    def successors(node: int) -> Iterable[int]:
+        if node >= 0:
+            return children.get(node, {})
+        final = members.node(finals[links[-node - 1].source])
+        return () if final is None else (final,)
+
+    done: set[int] = set()
+    for start_link in dir_links:
+        start = -(order[start_link.source] + 1)
         if start in done:
             continue
-        # Iterative depth-first search over links; `path` is the current chain of links.
-        path: list[str] = []
-        on_path: set[str] = set()
-        stack: list[tuple[str, bool]] = [(start, True)]
-        while stack:
-            source, entering = stack.pop()
-            if not entering:
-                path.pop()
-                on_path.discard(source)
-                done.add(source)
+        # Iterative depth-first search; `path` holds the nodes being explored.
+        path: list[int] = [start]
+        on_path: dict[int, int] = {start: 0}
+        pending: list[Iterator[int]] = [iter(successors(start))]
+        while pending:
+            node = next(pending[-1], None)
+            if node is None:
+                pending.pop()
+                finished = path.pop()
+                del on_path[finished]
+                done.add(finished)
                 continue
-            if source in on_path:
-                loop = path[path.index(source) :]
-                first = min(loop, key=lambda s: links.index(by_source[s]))
-                link = by_source[first]
-                detail = "directory loop: " + ", ".join(
-                    f"{s} -> {by_source[s].target}" for s in loop
-                )
-                raise LinkError(wheel, link.source, link.target, RULE_CYCLE, detail)
-            if source in done:
+            if node in on_path:
+                _raise_directory_loop(wheel, links, path[on_path[node] :])
+            if node in done:
                 continue
-            path.append(source)
-            on_path.add(source)
-            stack.append((source, False))
-            for nested in reversed(inside.get(finals[source], [])):
-                stack.append((nested, True))
+            on_path[node] = len(path)
+            path.append(node)
+            pending.append(iter(successors(node)))
+
+
+def _raise_directory_loop(wheel: str, links: Sequence[_Link], cycle: Sequence[int]) -> None:
+    # The links on the cycle, named from the one that comes first in the wheel.
+    indexes = [-node - 1 for node in cycle if node < 0]
+    first = indexes.index(min(indexes))
+    loop = [links[index] for index in indexes[first:] + indexes[:first]]
+    detail = "directory loop: " + ", ".join(f"{link.source} -> {link.target}" for link in loop)
+    raise LinkError(wheel, loop[0].source, loop[0].target, RULE_CYCLE, detail)

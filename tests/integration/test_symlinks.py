@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -328,3 +329,236 @@ def test_relink_round_trip(plugin_env: PipEnv, tmp_path: Path) -> None:
     assert trees["relinked"][0] == trees["original"][0]
     assert trees["relinked"][1] < trees["original"][1] / 2
     assert (tmp_path / "relinked" / "rl" / "lib" / "libr.so").is_symlink()
+
+
+# -- reliability: a failed install leaves the environment as it was ----------------------
+
+FAULTY_SYMLINK = (
+    "import errno, os\n"
+    "_symlink = os.symlink\n"
+    "def _fail_for_the_wheel(src, dst, *args, **kwargs):\n"
+    "    # The wheel's links fail once pip has extracted it; any probe elsewhere works.\n"
+    "    if 'libfoo' in os.fspath(dst):\n"
+    "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+    "    return _symlink(src, dst, *args, **kwargs)\n"
+    "os.symlink = _fail_for_the_wheel\n"
+)
+ENTRY_POINTS = "[console_scripts]\npkg-tool = pkg:main\n"
+
+
+def tree(root: Path) -> dict[str, object]:
+    """Every path below ``root``: its kind and its content (link text or bytes)."""
+    found: dict[str, object] = {}
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            path = Path(folder) / name
+            key = str(path.relative_to(root))
+            if path.is_symlink():
+                found[key] = ("link", os.readlink(path))
+            elif path.is_dir():
+                found[key] = ("dir",)
+            else:
+                found[key] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
+    return found
+
+
+def environment(env: PipEnv) -> dict[str, object]:
+    return {"site-packages": tree(env.site_packages), "bin": tree(env.root / "bin")}
+
+
+def _differences(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    found = []
+    for area in before:
+        old, new = before[area], after[area]
+        assert isinstance(old, dict) and isinstance(new, dict)
+        found += [
+            f"{area}/{key}" for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)
+        ]
+    return found
+
+
+def one_error(result, *needles: str) -> str:
+    """pip failed with exactly one ERROR line holding every needle, and no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    assert "Traceback" not in result.stderr, result.stderr
+    return errors[0]
+
+
+def faulty_symlink_env(tmp_path: Path) -> dict[str, str]:
+    folder = tmp_path / "faulty-symlink"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(FAULTY_SYMLINK)
+    return {"PYTHONPATH": str(folder)}
+
+
+def listed(env: PipEnv) -> dict[str, str]:
+    result = env.pip("list", "--format=freeze", wheelnext="1")
+    assert result.returncode == 0, result.stderr
+    return dict(line.split("==", 1) for line in result.stdout.splitlines() if "==" in line)
+
+
+def test_a_failed_install_leaves_nothing_installed(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """A link that cannot be made (a directory in its way, a name too long for the file
+    system, or an error once pip extracted the wheel) fails the install, and every file
+    the wheel wrote (package, .dist-info, console script) is gone again."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    long_name = "pkg/" + "n" * 300
+    cases = {
+        "directory-in-the-way": (
+            linked_wheel(tmp_path / "dir", extra_dist_info=extra),
+            {},
+            ("pkg/libfoo.so.3", "a directory is in the way"),
+        ),
+        "name-too-long": (
+            linked_wheel(
+                tmp_path / "long",
+                links=f"{long_name},pkg/libfoo.so.3.1.4\n",
+                extra_dist_info=extra,
+            ),
+            {},
+            ("longer than the file system allows",),
+        ),
+        "fails-after-extraction": (
+            linked_wheel(tmp_path / "late", extra_dist_info=extra),
+            faulty_symlink_env(tmp_path),
+            ("pkg/libfoo.so.3", "No space left on device"),
+        ),
+    }
+    blocker = env.site_packages / "pkg" / "libfoo.so.3"
+    for name, (wheel, child_env, needles) in cases.items():
+        if name == "directory-in-the-way":
+            blocker.mkdir(parents=True)
+            (blocker / "keep.txt").write_text("not the wheel's")
+        before = environment(env)
+        result = install(env, wheel, wheelnext="1", env=child_env)
+        one_error(result, wheel.name, *needles)
+        assert environment(env) == before, name
+        assert "pkg" not in listed(env), name
+        if name == "directory-in-the-way":
+            assert (blocker / "keep.txt").read_text() == "not the wheel's"
+            shutil.rmtree(env.site_packages / "pkg")
+
+
+def test_a_failed_upgrade_keeps_the_old_version(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
+    """pkg 1.0 is installed; installing pkg 2.0 fails at its links. pip's uninstall of 1.0
+    is rolled back and nothing of 2.0 stays: 1.0's files, links, script and metadata are
+    exactly as before, and pip reports 1.0."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    old_files = {
+        "pkg/__init__.py": "__version__ = '1.0'\ndef main():\n    print('1.0')\n",
+        "pkg/libfoo.so.3.1.4": LIB,
+        "pkg/real/__init__.py": "",
+        "pkg/real/mod.py": "VALUE = 1\n",
+        "pkg/libs/libx.so": LIB,
+    }
+    new_files = {**old_files, "pkg/__init__.py": "__version__ = '2.0'\n"}
+    del new_files["pkg/libs/libx.so"]
+    old = linked_wheel(tmp_path / "old", "1.0", files=old_files, extra_dist_info=extra)
+    assert install(env, old, wheelnext="1").returncode == 0
+    # Left by the user in a folder of 1.0: uninstalling 1.0 keeps it, so the folder stays.
+    (env.site_packages / "pkg" / "libs" / "cache.dat").write_text("user data")
+    upgrades = {
+        "directory-in-the-way": (
+            linked_wheel(
+                tmp_path / "dir",
+                "2.0",
+                files=new_files,
+                links="pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\npkg/libs,pkg/real\n",
+                extra_dist_info=extra,
+            ),
+            (),
+            {},
+            "a directory is in the way",
+        ),
+        "name-too-long": (
+            linked_wheel(
+                tmp_path / "long",
+                "2.0",
+                files=new_files,
+                links="pkg/" + "n" * 300 + ",pkg/libfoo.so.3.1.4\n",
+                extra_dist_info=extra,
+            ),
+            (),
+            {},
+            "longer than the file system allows",
+        ),
+        "fails-after-extraction": (
+            linked_wheel(tmp_path / "late", "2.0", files=new_files, extra_dist_info=extra),
+            (),
+            faulty_symlink_env(tmp_path),
+            "No space left on device",
+        ),
+        # No uninstall first: pip overwrites 1.0's files in place, and they come back.
+        "ignore-installed": (
+            linked_wheel(tmp_path / "late", "2.0", files=new_files, extra_dist_info=extra),
+            ("--ignore-installed",),
+            faulty_symlink_env(tmp_path),
+            "No space left on device",
+        ),
+    }
+    before = environment(env)
+    for name, (wheel, options, child_env, needle) in upgrades.items():
+        result = install(env, *options, wheel, wheelnext="1", env=child_env)
+        one_error(result, wheel.name, needle)
+        after = environment(env)
+        assert after == before, (name, _differences(before, after))
+        shown = env.pip("show", "pkg", wheelnext="1")
+        assert "Version: 1.0" in shown.stdout.splitlines(), (name, shown.stdout)
+        assert listed(env)["pkg"] == "1.0", name
+        assert not list(env.site_packages.glob("pkg-2.0.dist-info")), name
+        tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+        assert tool.stdout.strip() == "1.0", (name, tool.stdout, tool.stderr)
+        assert os.readlink(env.site_packages / "pkg" / "libfoo.so.3") == "libfoo.so.3.1.4"
+        check = env.pip("check", wheelnext="1")
+        assert check.returncode == 0, (name, check.stdout)
+
+
+def _with_record(wheel: Path, data: bytes) -> Path:
+    import zipfile
+
+    out = wheel.with_name(wheel.name + ".tmp")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                content = content + data
+            target.writestr(info, content)
+    out.replace(wheel)
+    return wheel
+
+
+def test_a_record_that_is_not_utf8_is_refused(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
+    """RECORD of a LINKS wheel holds a Latin-1 byte: one error line, nothing installed."""
+    env = fresh_plugin_env
+    wheel = _with_record(linked_wheel(tmp_path), b"pkg/caf\xe9.py,,\n")
+    before = environment(env)
+    result = install(env, wheel, wheelnext="1")
+    one_error(result, wheel.name, "RECORD", "not UTF-8")
+    assert environment(env) == before
+    assert "wheelnext-pip: internal error" not in result.stderr
+
+
+def test_control_characters_in_links_are_refused(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
+    """A link name or target with a newline, tab, escape or DEL never reaches the disk
+    (pip's uninstall reads RECORD line by line and would leave such a link behind)."""
+    env = fresh_plugin_env
+    cases = {
+        "newline": '"pkg/evil\nname",pkg/libfoo.so.3.1.4\n',
+        "carriage-return": '"pkg/evil\rname",pkg/libfoo.so.3.1.4\n',
+        "escape-in-target": "pkg/evil,pkg/libfoo\x1b.so\n",
+        "delete": "pkg/evil\x7f,pkg/libfoo.so.3.1.4\n",
+    }
+    before = environment(env)
+    for name, rows in cases.items():
+        wheel = linked_wheel(tmp_path / name, links=rows)
+        result = install(env, wheel, wheelnext="1")
+        one_error(result, wheel.name, "control character in path")
+        assert environment(env) == before, name

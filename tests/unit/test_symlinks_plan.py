@@ -25,6 +25,7 @@ from wheelnext_pip.symlinks import (
     check_links_recorded,
     is_zip_symlink,
     parse_links_file,
+    parse_record,
     plan_links,
     zip_link_target,
 )
@@ -64,7 +65,7 @@ def plan(
 
 
 def shown(path: str) -> str:
-    return path.replace("\x00", "\\x00").replace("\n", "\\n")
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in path)
 
 
 def refused(call: Callable[[], object], source: str, rule: str) -> LinkError:
@@ -446,7 +447,9 @@ def test_links_never_read_the_file_system(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_hostile_names_are_escaped_in_the_one_line_message() -> None:
     # A newline in a path must not forge a second log line.
-    error = refused(lambda: plan(("pkg/a\nb", "pkg/x\x00")), "pkg/a\nb", "NUL in path")
+    error = refused(
+        lambda: plan(("pkg/a\nb", "pkg/x\x00")), "pkg/a\nb", "control character in path"
+    )
     assert "pkg/a\\nb" in str(error) and "pkg/x\\x00" in str(error)
     # Undecodable zip link text arrives with lone surrogates; the message stays printable.
     error = refused(
@@ -694,3 +697,166 @@ def test_link_error_is_a_wheelnext_pip_value_error() -> None:
 def test_rule_strings_are_unique() -> None:
     assert len(set(RULES)) == len(RULES)
     assert "chain longer than 40 links" in RULES
+
+
+# -- control characters -------------------------------------------------------------------
+
+CONTROLS = ["\n", "\r", "\t", "\x01", "\x1b", "\x1c", "\x1f", "\x7f", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+@pytest.mark.parametrize("end", ["source", "target"])
+def test_control_characters_are_refused_at_either_end(char: str, end: str) -> None:
+    """pip reads an installed RECORD line by line (str.splitlines): a link whose name
+    holds a line break would be recorded but never uninstalled, and the rest are
+    invisible in a terminal. Refused before anything is written, the character named."""
+    bad = f"pkg/ev{char}il"
+    row = (bad, GOOD) if end == "source" else ("pkg/evil", bad)
+    error = refused_plan([row], row[0], "control character in path")
+    assert error.detail == f"U+{ord(char):04X}"
+
+
+def test_nul_keeps_its_own_rule() -> None:
+    refused_plan([("pkg/a\x00", GOOD)], "pkg/a\x00", "NUL in path")
+
+
+@pytest.mark.parametrize("char", ["\n", "\x1b", "\x7f"])
+def test_control_characters_in_zip_link_text_and_names_are_refused(char: str) -> None:
+    refused(
+        lambda: plan(zip_links={"pkg/x": f"lib{char}.so"}), "pkg/x", "control character in path"
+    )
+    refused(
+        lambda: plan(zip_links={f"pkg/x{char}": "libs/lib.so.1"}),
+        f"pkg/x{char}",
+        "control character in path",
+    )
+
+
+def test_printable_unicode_is_not_a_control_character() -> None:
+    links = plan(("pkg/caf\u00e9 \u00a0x", GOOD), ("pkg/\u20ac", GOOD)).by_source()
+    assert set(links) == {"pkg/caf\u00e9 \u00a0x", "pkg/\u20ac"}
+
+
+# -- RECORD -------------------------------------------------------------------------------
+
+RECORD_PATH = f"{DIST_INFO}/RECORD"
+
+
+def test_parse_record() -> None:
+    data = f'{LINKS_PATH},sha256={DIGEST},37\r\n"pkg/a,b.py",,\n\n{RECORD_PATH},,\n'.encode()
+    rows = parse_record(data, wheel=WHEEL, path=RECORD_PATH)
+    assert rows == [
+        [LINKS_PATH, f"sha256={DIGEST}", "37"],
+        ["pkg/a,b.py", "", ""],
+        [RECORD_PATH, "", ""],
+    ]
+    check_links_recorded(rows, LINKS_PATH, DATA, wheel=WHEEL)
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "detail"),
+    [
+        (b"pkg/a.py,,\npkg/caf\xe9.py,,\n", f"{RECORD_PATH} line 2", "not UTF-8"),
+        (b"pkg/a.py,,\n\xff\xfe,,\n", f"{RECORD_PATH} line 2", "not UTF-8"),
+    ],
+)
+def test_a_record_that_is_not_utf8_is_refused(data: bytes, where: str, detail: str | None) -> None:
+    error = refused(
+        lambda: parse_record(data, wheel=WHEEL, path=RECORD_PATH), where, "malformed row"
+    )
+    if detail is not None:
+        assert error.detail == detail
+    assert str(error).startswith(f"{WHEEL}: {RECORD_PATH} line 2: malformed row")
+
+
+# -- large inputs: the linear algorithms agree with the obvious ones ----------------------
+
+
+def reference_outcome(rows: Sequence[Row], members: Sequence[str]) -> object:
+    """Chains and directory loops decided the straightforward (quadratic) way, following
+    each chain alone and each directory link into every link below its folder."""
+    targets = dict(rows)
+    files = {m for m in members if not m.endswith("/")}
+    folders = {"/".join(f.split("/")[:i]) for f in files for i in range(1, f.count("/") + 1)}
+    finals = {}
+    for source, target in rows:
+        visited, current = [source], target
+        while current in targets:
+            if current in visited:
+                return (source, "cycle")
+            if len(visited) >= MAX_CHAIN:
+                return (source, f"chain longer than {MAX_CHAIN} links")
+            visited.append(current)
+            current = targets[current]
+        if current not in files and current not in folders:
+            return (source, "dangling target (not in the wheel)")
+        finals[source] = current
+    dir_links = [s for s, _ in rows if finals[s] in folders]
+    edges = {s: [t for t in dir_links if t.startswith(finals[s] + "/")] for s in dir_links}
+    # A loop exists iff some directory link reaches itself.
+    for start in dir_links:
+        seen, todo = set(), list(edges[start])
+        while todo:
+            node = todo.pop()
+            if node == start:
+                return ("loop", "cycle")
+            if node not in seen:
+                seen.add(node)
+                todo.extend(edges[node])
+    return {s: (finals[s], finals[s] in folders) for s, _ in rows}
+
+
+def test_chains_and_directory_loops_agree_with_the_reference_on_random_wheels() -> None:
+    import random
+
+    folders = ["pkg", "pkg/a", "pkg/b", "pkg/a/c", "pkg/b/d"]
+    members = [f"{folder}/__init__.py" for folder in folders]
+    names = [f"{folder}/l{i}" for folder in folders for i in range(3)]
+    generator = random.Random(778)
+    outcomes = set()
+    for _ in range(3000):
+        sources = generator.sample(names, generator.randint(1, 6))
+        ends = [*folders, *names, "pkg/__init__.py", "pkg/gone"]
+        rows = [(source, generator.choice(ends)) for source in sources]
+        expected = reference_outcome(rows, members)
+        try:
+            result = plan(*rows, members=members)
+        except LinkError as error:
+            if error.rule == "passes through another link":
+                continue  # a rule the reference does not model
+            source = "loop" if (error.detail or "").startswith("directory loop") else error.source
+            assert (source, error.rule) == expected, (rows, str(error))
+            outcomes.add(error.rule)
+            continue
+        got = {link.source: (link.final_target, link.is_dir) for link in result.links}
+        assert got == expected, rows
+        outcomes.add("ok")
+    assert {"ok", "cycle", "dangling target (not in the wheel)"} <= outcomes
+
+
+def test_directory_links_fanning_out_into_directory_links() -> None:
+    """2 x 3,000 rows: every first-level link exposes all second-level ones (the shape
+    that was quadratic; scripts/bench_symlinks.py --validate times it at 2 x 50,000)."""
+    members = ["pkg/a/__init__.py", "pkg/b/__init__.py", "pkg/c/__init__.py"]
+    rows = [(f"pkg/a/l{i}", "pkg/b") for i in range(3000)]
+    rows += [(f"pkg/b/m{i}", "pkg/c") for i in range(3000)]
+    links = plan(*rows, members=members).links
+    assert len(links) == 6000 and all(link.is_dir for link in links)
+    # One row more closes a loop through all of them.
+    error = refused_plan([*rows, ("pkg/c/back", "pkg/a")], "pkg/a/l0", "cycle", members=members)
+    assert error.detail == (
+        "directory loop: pkg/a/l0 -> pkg/b, pkg/b/m0 -> pkg/c, pkg/c/back -> pkg/a"
+    )
+
+
+def test_a_long_chain_into_a_cycle_and_deep_paths() -> None:
+    # 50 links leading into a 2-link cycle: the first is refused for its length.
+    rows = [(f"pkg/c{i}", f"pkg/c{i + 1}") for i in range(50)] + [("pkg/c50", "pkg/c49")]
+    refused_plan(rows, "pkg/c0", f"chain longer than {MAX_CHAIN} links")
+    # Within the cap, the cycle is named from where the chain enters it.
+    error = refused_plan(rows[45:], "pkg/c45", "cycle")
+    assert error.detail == "pkg/c49 -> pkg/c50 -> pkg/c49"
+    # A path of 2,000 folders costs one step per folder.
+    deep = "pkg/" + "/".join(["d"] * 2000)
+    link = plan((f"{deep}/x", f"{deep}/f.so"), members=[f"{deep}/f.so"]).links[0]
+    assert link.relative == "f.so" and link.final_target == f"{deep}/f.so"

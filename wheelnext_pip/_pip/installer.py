@@ -3,18 +3,28 @@
 The policy (which links are valid) is :mod:`wheelnext_pip.symlinks`; this module only
 reads the wheel for it, refuses a bad wheel before pip writes a single file, creates the
 links once pip has extracted every file, and records them in RECORD.
+
+A wheel with links installs completely or not at all. What the file system can refuse
+(a name longer than it allows, a directory where a link or file goes, links not allowed
+at all) is checked before extraction. If anything still fails afterwards, every file the
+wheel wrote is removed, every file it replaced is put back and every folder it created
+is removed again, before pip sees the error: pip then restores the version it
+uninstalled first (its stash ``rollback()``, as for any failed install).
 """
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import contextvars
-import csv
+import email.parser
+import importlib.util
 import logging
 import os
 import shutil
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,6 +37,7 @@ from wheelnext_pip.symlinks import (
     check_links_recorded,
     is_zip_symlink,
     parse_links_file,
+    parse_record,
     plan_links,
 )
 
@@ -42,13 +53,33 @@ _FALLBACK_HINT = (
 )
 
 
+#: The scheme keys a ``{name}.data/<key>/`` folder may name (pip's ``SCHEME_KEYS``).
+_SCHEME_KEYS = ("platlib", "purelib", "headers", "scripts", "data")
+_BACKUP_SUFFIX = f".wheelnext-pip-backup-{os.getpid()}"
+
+
 @dataclass
 class _Install:
-    """The wheel being installed: its validated plan and what was created so far."""
+    """The wheel being installed: its validated plan and a journal of what it wrote."""
 
     wheel: str
     plan: LinkPlan
+    #: Folders that did not exist before the install, found before extraction.
+    new_folders: list[str] = field(default_factory=list)
+    #: Links made so far.
     created: list[str] = field(default_factory=list)
+    #: Files pip wrote (or was writing) for this wheel, and their byte code.
+    written: list[str] = field(default_factory=list)
+    #: (path, backup) of files that were there before and that pip replaces.
+    backups: list[tuple[str, str]] = field(default_factory=list)
+    #: pip's list of generated files (scripts, INSTALLER, copies), once links are made.
+    generated: list[str] = field(default_factory=list)
+    #: Folders copied by symlink-fallback=copy.
+    copied_folders: list[str] = field(default_factory=list)
+    by_source: dict[str, PlannedLink] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_source = self.plan.by_source()
 
 
 _CURRENT: contextvars.ContextVar[_Install | None] = contextvars.ContextVar(
@@ -123,7 +154,7 @@ def read_plan(wheel_zip: zipfile.ZipFile, wheel: str) -> LinkPlan:
         record_path = f"{info_dir}/RECORD"
         record_rows: Iterable[list[str]] = []
         if record_path in names:
-            record_rows = csv.reader(wheel_zip.read(record_path).decode("utf-8").splitlines())
+            record_rows = parse_record(wheel_zip.read(record_path), wheel=wheel, path=record_path)
         check_links_recorded(record_rows, links_path, data, wheel=wheel)
         link_rows.extend(parse_links_file(data, wheel=wheel))
     if not link_rows and not zip_links:
@@ -143,6 +174,149 @@ def _links_unsupported_in(folder: str) -> OSError | None:
     return None
 
 
+def _lib_dir(wheel_zip: zipfile.ZipFile, scheme: Any) -> str:
+    """Where the wheel's root goes, as pip decides it (``Root-Is-Purelib`` in WHEEL)."""
+    names = wheel_zip.namelist()
+    info_dirs = sorted(
+        {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
+    )
+    for info_dir in info_dirs:
+        if f"{info_dir}/WHEEL" in names:
+            text = wheel_zip.read(f"{info_dir}/WHEEL").decode("utf-8", "replace")
+            metadata = email.parser.Parser().parsestr(text)
+            if metadata.get("Root-Is-Purelib", "").lower() == "true":
+                return str(scheme.purelib)
+            return str(scheme.platlib)
+    return str(scheme.purelib)
+
+
+def _destinations(
+    names: Iterable[str], lib_dir: str, scheme: Any
+) -> Iterator[tuple[str, str, str, str]]:
+    """For each file of the wheel, as pip maps it: (member, path written, the scheme folder
+    it goes into, the member's part below that folder)."""
+    for name in names:
+        if name.endswith("/"):
+            continue
+        top, _, rest = name.partition("/")
+        if top.endswith(".data") and rest:
+            key, _, sub = rest.partition("/")
+            if key in _SCHEME_KEYS and sub:
+                root = str(getattr(scheme, key))
+                yield name, os.path.join(root, *sub.split("/")), root, sub
+            continue  # pip itself refuses an unknown scheme key
+        yield name, os.path.join(lib_dir, *name.split("/")), lib_dir, name
+
+
+def _limits(folder: str, cache: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """(longest name, longest path) in bytes on the file system of ``folder``; 0 if unknown."""
+    if folder in cache:
+        return cache[folder]
+    existing = folder
+    while not os.path.isdir(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if existing not in cache:
+        limits = []
+        for name in ("PC_NAME_MAX", "PC_PATH_MAX"):
+            try:
+                limits.append(int(os.pathconf(existing, name)))
+            except (AttributeError, ValueError, OSError):  # no pathconf (Windows), no limit
+                limits.append(0)
+        cache[existing] = (limits[0], limits[1])
+    cache[folder] = cache[existing]
+    return cache[folder]
+
+
+def _too_long(path: str, relative: str, limits: tuple[int, int]) -> str | None:
+    """Why ``path`` (ending in the wheel's ``relative`` part) cannot be created, or None."""
+    name_max, path_max = limits
+    if name_max > 0:
+        for part in relative.split("/"):
+            size = len(os.fsencode(part))
+            if size > name_max:
+                shown = part if len(part) <= 40 else f"{part[:40]}..."
+                return (
+                    f"name {shown!r} is {size} bytes, longer than the file system allows "
+                    f"({name_max})"
+                )
+    if path_max > 0 and len(os.fsencode(path)) >= path_max:
+        return (
+            f"path is {len(os.fsencode(path))} bytes, longer than the file system allows "
+            f"({path_max - 1})"
+        )
+    return None
+
+
+def _missing_folders(path: str, known: dict[str, bool]) -> Iterator[str]:
+    """The folders above ``path`` that do not exist yet (each folder looked at once)."""
+    folder = os.path.dirname(path)
+    while folder not in known:
+        exists = os.path.isdir(folder)
+        known[folder] = exists
+        if exists:
+            return
+        yield folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
+
+
+def _preflight(wheel_zip: zipfile.ZipFile, install: _Install, lib_dir: str, scheme: Any) -> None:
+    """What the file system would refuse, found before pip writes a file of the wheel.
+
+    Names longer than the file system allows (``os.pathconf`` ``PC_NAME_MAX`` and
+    ``PC_PATH_MAX`` where it has them), a folder where a file or link goes, a file where a
+    folder goes. Also notes the folders the install will create, for the rollback.
+    """
+    wheel = install.wheel
+    limits: dict[str, tuple[int, int]] = {}
+    known: dict[str, bool] = {}
+    folders: list[str] = []
+    lib_limits = _limits(lib_dir, limits)
+    for member, path, root, relative in _destinations(wheel_zip.namelist(), lib_dir, scheme):
+        problem = _too_long(path, relative, _limits(root, limits))
+        if problem is None and os.path.isdir(path) and not os.path.islink(path):
+            problem = f"a directory is in the way ({path})"
+        if problem is not None:
+            raise _pip_error("InstallationError", f"{wheel}: {member}: {problem}")
+        folders.extend(_missing_folders(path, known))
+        if member.endswith(".py"):
+            folders.extend(_missing_folders(importlib.util.cache_from_source(path), known))
+    for link in install.plan.links:
+        path = os.path.join(lib_dir, *link.source.split("/"))
+        problem = _too_long(path, link.source, lib_limits)
+        if (
+            problem is None
+            and lib_limits[1] > 0
+            and len(os.fsencode(link.relative)) >= lib_limits[1]
+        ):
+            problem = f"link text is longer than the file system allows ({lib_limits[1] - 1})"
+        if problem is None and os.path.isdir(path) and not os.path.islink(path):
+            problem = f"a directory is in the way ({path})"
+        if problem is None:
+            problem = _file_above(path, lib_dir)
+        if problem is not None:
+            raise _pip_error(
+                "InstallationError", f"{wheel}: link {link.source} -> {link.target}: {problem}"
+            )
+        folders.extend(_missing_folders(path, known))
+    folders.extend(_missing_folders(os.path.join(str(scheme.scripts), "x"), known))
+    install.new_folders = folders
+
+
+def _file_above(path: str, lib_dir: str) -> str | None:
+    folder = os.path.dirname(path)
+    while len(folder) > len(lib_dir):
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            return f"a file is in the way ({folder})"
+        folder = os.path.dirname(folder)
+    return None
+
+
 def _install_wheel(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
@@ -152,46 +326,147 @@ def _install_wheel(
     wheel = os.path.basename(str(wheel_path))
     try:
         plan = read_plan(wheel_zip, wheel)
+        install = _Install(wheel, plan) if plan else None
+        lib_dir = _lib_dir(wheel_zip, scheme) if install is not None else ""
     except LinkError as exc:
         # Refused before pip writes anything: nothing of the wheel is left behind.
         raise _pip_error("InstallationError", str(exc)) from None
     except Exception as exc:
         hook_failed(FEATURE, exc)
         return original(*args, **kwargs)
-    if plan and _fallback() == "error":
-        problem = _links_unsupported_in(str(scheme.purelib))
+    if install is None:
+        return original(*args, **kwargs)
+    # Raises pip's InstallationError with one line; nothing is written yet.
+    _preflight(wheel_zip, install, lib_dir, scheme)
+    if _fallback() == "error":
+        problem = _links_unsupported_in(lib_dir)
         if problem is not None:
+            _roll_back(install)  # the probe may have created the folder
             first = plan.links[0]
             raise _pip_error(
                 "InstallationError",
                 f"{wheel}: cannot create link {first.source} -> {first.target} here "
                 f"({problem.strerror or problem}); {_FALLBACK_HINT}",
             )
-    token = _CURRENT.set(_Install(wheel, plan) if plan else None)
+    # pip overwrites the scripts of the wheel's entry points (`--ignore-installed`, or a
+    # script of another distribution): keep what is there to put it back on failure.
+    for script in _entry_point_scripts(wheel_zip, scheme):
+        if os.path.islink(script) or os.path.isfile(script):
+            _move_aside(install, script)
+    token = _CURRENT.set(install)
     try:
-        return original(*args, **kwargs)
-    except BaseException:
-        _remove_created()
+        result = original(*args, **kwargs)
+    except BaseException as exc:
+        if type(exc).__name__ == "BlockedImportError":
+            # pip 26.3 recovers from blocked imports itself (it removes or records what
+            # it wrote); only the links, which it does not know of, are ours to remove.
+            _remove_links(install)
+            _drop_backups(install)
+        else:
+            _roll_back(install)
         raise
     finally:
         _CURRENT.reset(token)
+    _drop_backups(install)
+    return result
+
+
+def _roll_back(install: _Install) -> None:
+    """Remove what the wheel wrote, put back what it replaced, remove the folders it made.
+
+    Never follows a link: links and files are unlinked, folders only removed when empty.
+    Best effort: one path that cannot be removed does not stop the others.
+    """
+    _remove_links(install)
+    for folder in reversed(install.copied_folders):
+        shutil.rmtree(folder, ignore_errors=True)
+    for path in [*reversed(install.generated), *reversed(install.written)]:
+        with contextlib.suppress(OSError):
+            if os.path.islink(path) or os.path.isfile(path):
+                os.unlink(path)
+    for path, backup in reversed(install.backups):
+        try:
+            os.replace(backup, path)
+        except OSError:
+            logger.warning("wheelnext-pip: could not restore %s from %s", path, backup)
+    install.backups.clear()
+    for folder in sorted(install.new_folders, key=len, reverse=True):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+
+
+def _drop_backups(install: _Install) -> None:
+    # The install went through (or pip handles the failure): the replaced files go, as
+    # stock pip removes a file before writing its replacement.
+    for _, backup in install.backups:
+        with contextlib.suppress(OSError):
+            os.unlink(backup)
+    install.backups.clear()
 
 
 # -- extraction and link creation -------------------------------------------------------
 
 
-def _zip_link(record_path: str) -> PlannedLink | None:
-    install = _CURRENT.get()
-    if install is None:
-        return None
-    link = install.plan.by_source().get(record_path)
+def _zip_link(install: _Install, record_path: str) -> PlannedLink | None:
+    link = install.by_source.get(record_path)
     return link if link is not None and link.origin == "zip" else None
+
+
+def _move_aside(install: _Install, path: str) -> None:
+    """Rename a file or link that the install replaces, to put it back on failure."""
+    backup = path + _BACKUP_SUFFIX
+    os.replace(path, backup)  # renames a link itself, never what it points at
+    install.backups.append((path, backup))
+
+
+def _journal(install: _Install, path: str) -> None:
+    """Note a file pip is about to write; move away what is there now, to put it back on
+    failure (pip itself unlinks it before writing, so it is replaced either way)."""
+    paths = [path]
+    if path.endswith(".py"):
+        paths.append(importlib.util.cache_from_source(path))  # pip compiles it next
+    for target in paths:
+        if os.path.islink(target) or os.path.isfile(target):
+            _move_aside(install, target)
+        install.written.append(target)
+
+
+def _entry_point_scripts(wheel_zip: zipfile.ZipFile, scheme: Any) -> list[str]:
+    """The script files pip generates for the wheel's console and GUI entry points.
+
+    pip's special names for its own scripts (pip, pipX.Y) are left out: a wheel with
+    links is never pip itself.
+    """
+    names = wheel_zip.namelist()
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    for name in names:
+        top, _, rest = name.partition("/")
+        if top.endswith(".dist-info") and rest == "entry_points.txt":
+            try:
+                parser.read_string(wheel_zip.read(name).decode("utf-8"))
+            except (UnicodeDecodeError, configparser.Error):
+                return []  # pip reports a broken entry_points.txt itself
+    suffixes = ("", ".exe", "-script.py", "-script.pyw") if os.name == "nt" else ("",)
+    scripts = str(scheme.scripts)
+    return [
+        os.path.join(scripts, script + suffix)
+        for section in ("console_scripts", "gui_scripts")
+        if parser.has_section(section)
+        for script in parser.options(section)
+        for suffix in suffixes
+    ]
 
 
 def _save(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     file = args[0]
+    install = _CURRENT.get()
+    if install is None:
+        return original(*args, **kwargs)
     try:
-        link = _zip_link(file.src_record_path)
+        link = _zip_link(install, file.src_record_path)
+        if link is None:
+            _journal(install, str(file.dest_path))
     except Exception as exc:
         hook_failed(FEATURE, exc)
         link = None
@@ -210,9 +485,9 @@ def _fallback() -> str:
 
 
 def _clear(path: str, install: _Install, link: PlannedLink) -> None:
-    """Remove what stands at a link's path, never following a link."""
+    """Move away what stands at a link's path (put back on failure), never following a link."""
     if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
+        _move_aside(install, path)
     elif os.path.isdir(path):
         raise _pip_error(
             "InstallationError",
@@ -221,9 +496,15 @@ def _clear(path: str, install: _Install, link: PlannedLink) -> None:
 
 
 def _copy_instead(
-    source_path: str, target_path: str, lib_dir: str, generated: list[str], changed: set[str]
+    install: _Install,
+    source_path: str,
+    target_path: str,
+    lib_dir: str,
+    generated: list[str],
+    changed: set[str],
 ) -> None:
     if os.path.isdir(target_path):
+        install.copied_folders.append(source_path)
         shutil.copytree(target_path, source_path, symlinks=False)
         for folder, _, files in os.walk(source_path):
             generated.extend(os.path.join(folder, name) for name in files)
@@ -255,7 +536,7 @@ def create_links(
                     f"({exc.strerror or exc}); {_FALLBACK_HINT}",
                 ) from None
             final = os.path.join(lib_dir, *link.final_target.split("/"))
-            _copy_instead(source_path, final, lib_dir, generated, changed)
+            _copy_instead(install, source_path, final, lib_dir, generated, changed)
             copied = True
             continue
         install.created.append(source_path)
@@ -293,6 +574,14 @@ def _get_csv_rows_for_installed(
     names = ("old_csv_rows", "installed", "changed", "generated", "lib_dir")
     bound = dict(zip(names, args))
     bound.update(kwargs)
+    install.generated = bound["generated"]
+    installed = bound["installed"]
+    # Byte code pip compiled, named in `installed` (paths relative to lib_dir).
+    install.written.extend(
+        os.path.join(bound["lib_dir"], *path.split("/"))
+        for path in installed.values()
+        if str(path).endswith(".pyc")
+    )
     made = create_links(install, bound["lib_dir"], bound["generated"], bound["changed"])
     # Links get "path,," rows: pip emits those for paths still left in `installed`, and
     # never rehashes them (rehashing would follow the link).
@@ -301,10 +590,7 @@ def _get_csv_rows_for_installed(
     return original(**bound)
 
 
-def _remove_created() -> None:
-    install = _CURRENT.get()
-    if install is None:
-        return
+def _remove_links(install: _Install) -> None:
     for path in reversed(install.created):
         if os.path.islink(path):
             os.unlink(path)
