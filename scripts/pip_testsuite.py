@@ -114,12 +114,20 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def setup_environ() -> dict[str, str]:
-    """For installs during set-up: PyPI only (no config files: no local indexes or caps)."""
-    return clean_environ({"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    """For installs during set-up: PyPI only (no config files: no local indexes or caps),
+    through this machine's CA bundle if it names one (an older bundled pip needs it)."""
+    env = clean_environ({"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
-def run_step(what: str, command: Sequence[str | os.PathLike[str]], **kwargs: object) -> None:
-    """Run one set-up command; on failure raise SetupError with its last output line."""
+def run_step(
+    what: str, command: Sequence[str | os.PathLike[str]], log: Path, **kwargs: object
+) -> None:
+    """Run one set-up command; on failure keep its output in ``log`` and raise SetupError
+    with its last error line."""
     try:
         result = subprocess.run(
             [os.fspath(part) for part in command],
@@ -131,10 +139,14 @@ def run_step(what: str, command: Sequence[str | os.PathLike[str]], **kwargs: obj
     except OSError as exc:
         raise SetupError(f"{what}: {exc}") from None
     if result.returncode != 0:
-        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith("ERROR")]
-        last = (errors or lines or ["no output"])[-1].strip()
-        raise SetupError(f"{what} failed (exit {result.returncode}): {last}")
+        output = result.stderr + result.stdout
+        log.write_text(output, encoding="utf-8")
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        errors = [line for line in lines if line.lower().startswith("error")]
+        last = (errors or lines or ["no output"])[-1]
+        raise SetupError(
+            f"{what} failed (exit {result.returncode}): {last} (output: {log}; --keep keeps it)"
+        )
 
 
 def export_tag(pip_repo: Path, tag: str, dest: Path) -> Path:
@@ -174,10 +186,12 @@ def prepare_runner(checkout: Path, work: Path, tag: str) -> Path:
     venv.EnvBuilder(with_pip=True).create(runner)
     python = venv_python(runner)
     env = setup_environ()
+    log = work / "setup-failure.log"
     print("installing pip from the checkout and pip's test dependency group ...", flush=True)
     run_step(
         "installing pip from the checkout",
         [python, "-m", "pip", "install", "-q", checkout],
+        log,
         env=env,
     )
     run_step(
@@ -194,6 +208,7 @@ def prepare_runner(checkout: Path, work: Path, tag: str) -> Path:
             "--group",
             f"{checkout / 'pyproject.toml'}:test",
         ],
+        log,
         env=env,
     )
     release = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -207,6 +222,7 @@ def prepare_runner(checkout: Path, work: Path, tag: str) -> Path:
                 python, "-m", "pip", "wheel", "-q", "-w", cached,
                 "--group", f"{checkout / 'pyproject.toml'}:test-common-wheels",
             ],
+            log,
             env=env,
         )  # fmt: skip
         (cached / ".complete").touch()
@@ -504,7 +520,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    needed = pip_needs_python(args.tag)
+    # A tag that is no release number (a commit) is checked by pip's own requires-python.
+    needed = pip_needs_python(args.tag) if re.match(r"\d+\.\d+", args.tag) else (0, 0)
     if sys.version_info[:2] < needed:
         print(f"error: pip {args.tag} needs Python >= {needed[0]}.{needed[1]}", file=sys.stderr)
         return 2
@@ -561,6 +578,7 @@ def _main(args: argparse.Namespace, work: Path) -> int:
                     wheelhouse,
                     wheel,
                 ],
+                work / "setup-failure.log",
                 env=setup_environ(),
             )
         results[name] = run_tests(name, python, args, work, plugin if name != "stock" else [])
