@@ -173,6 +173,7 @@ def test_wheel_version_2_without_links_is_refused(fresh_plugin_env: PipEnv, tmp_
     """§11.10."""
     result = install(fresh_plugin_env, linked_wheel(tmp_path, links=""), wheelnext="1")
     assert result.returncode == 1
+    assert "is not compatible with this version of pip" in result.stderr  # pip's words
     assert "uses Wheel-Version 2 features that wheelnext-pip does not know" in result.stderr
 
 

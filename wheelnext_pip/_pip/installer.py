@@ -125,8 +125,10 @@ def _check_compatibility(
     if not has_links:
         raise _pip_error(
             "UnsupportedWheel",
-            f"{name}'s Wheel-Version ({shown}) uses Wheel-Version 2 features that "
-            "wheelnext-pip does not know (it supports .dist-info/LINKS only)",
+            # pip's own sentence first: tools and tests that match it keep working.
+            f"{name}'s Wheel-Version ({shown}) is not compatible with this version of pip "
+            "(it uses Wheel-Version 2 features that wheelnext-pip does not know; "
+            "wheelnext-pip supports .dist-info/LINKS only)",
         )
     if version > (2, 0):
         logger.warning("Installing from a newer Wheel-Version (%s)", shown)
