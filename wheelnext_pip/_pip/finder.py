@@ -277,9 +277,9 @@ _LISTED_NOTHING_SAID: set[tuple[str, str]] = set()
 
 
 def _warn_listed_nothing(walk: _Walk, used: str | None) -> None:
-    """A higher group whose 2xx pages listed no files counts as absent (index-groups.md §5),
-    but say so, once per group and project, when pip takes the project from lower down (or
-    finds it nowhere): an outage that answers with a login page must not look like absence.
+    """A higher group whose 2xx pages listed no files counts as absent, but say so, once
+    per group and project, when pip takes the project from lower down (or finds it
+    nowhere): an outage that answers with a login page must not look like absence.
     """
     above = walk.order[: walk.order.index(used)] if used is not None else walk.order[:-1]
     for group in above:
@@ -433,7 +433,7 @@ def _process_project_url(
 
 def _redirect_text(walk: _Walk, page: _Page, target: str) -> str:
     """Name the group whose page the redirect landed on, if any (compared as normalized
-    URLs, index-groups.md §4)."""
+    URLs, never as raw prefixes)."""
     key = normalize_index_url(target)
     target_group = next(
         (p.group for p in walk.pages.values() if normalize_index_url(p.location) == key), None
