@@ -10,6 +10,7 @@ with several URLs is trustworthy only when all of them answered).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -37,7 +38,10 @@ __all__ = [
     "fallthrough_line",
     "first_match_step",
     "is_distribution_file",
+    "listed_nothing_line",
     "redact_url",
+    "redirect_line",
+    "simple_json_problem",
     "unsatisfied_line",
 ]
 
@@ -95,6 +99,9 @@ class PageOutcome:
     kind: OutcomeKind
     #: ``HTTP 503``, ``ConnectTimeout``, ``3 files``: for messages and ``-v``.
     detail: str
+    #: A 2xx page that listed no file of the project: "absent", yet a login page, a captive
+    #: portal or a broken index answers the same, so pip says so when it moves past it.
+    listed_nothing: bool = False
 
 
 def classify_page(
@@ -119,7 +126,31 @@ def classify_page(
         return PageOutcome("error", failure)
     if file_count:
         return PageOutcome("files", f"{file_count} file{'s' if file_count != 1 else ''}")
+    if status is not None:
+        return PageOutcome("absent", f"no files listed, HTTP {status}", listed_nothing=True)
     return PageOutcome("absent", "no files")
+
+
+def simple_json_problem(content: bytes) -> str | None:
+    """Why a body served as PEP 691 JSON is not a PEP 691 project page, or None if it is.
+
+    PEP 691: every response has ``meta`` with ``api-version``; a project page has a
+    ``files`` list of objects. A login service or a proxy error that answers 200 with
+    this Content-Type gives something else, which must not read as "no files here".
+    """
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return "not a PEP 691 page: the body is not JSON"
+    if not isinstance(data, dict):
+        return f"not a PEP 691 page: JSON {type(data).__name__}, not an object"
+    meta = data.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("api-version"), str):
+        return "not a PEP 691 page: no meta.api-version"
+    files = data.get("files")
+    if not isinstance(files, list) or not all(isinstance(entry, dict) for entry in files):
+        return "not a PEP 691 project page: no list of files"
+    return None
 
 
 @dataclass(frozen=True)
@@ -272,6 +303,33 @@ class GroupLayout:
         if self.pins:
             text += "; pins: " + ", ".join(f"{p}={g}" for p, g in sorted(self.pins.items()))
         return text
+
+
+def listed_nothing_line(
+    project: str, group: str, urls: Sequence[str], status: int, used: str | None
+) -> str:
+    """The warning for a higher group whose 2xx pages listed no files (``used``: the group
+    the project was then taken from; None when no lower group served it either)."""
+    then = (
+        f"taking {project!r} from group {used!r}"
+        if used is not None
+        else f"no lower group served {project!r} either"
+    )
+    pages = "the page" if len(urls) == 1 else "the pages"
+    return (
+        f"index group {group!r} answered HTTP {status} for {project!r} at "
+        f"{', '.join(redact_url(url) for url in urls)}, but {pages} listed no files; {then} "
+        "(a login page or an outage looks the same)"
+    )
+
+
+def redirect_line(project: str, group: str, url: str, target: str, target_group: str | None) -> str:
+    """The ``-v`` line for a location that redirected (the group stays the configured one)."""
+    where = f", a page of group {target_group!r}" if target_group is not None else ""
+    return (
+        f"{project}: index group {group!r}: {redact_url(url)} redirected to "
+        f"{redact_url(target)}{where}; its answer counts for group {group!r}"
+    )
 
 
 def chosen_line(project: str, group: str, url: str | None) -> str:

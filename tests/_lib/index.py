@@ -326,10 +326,14 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         path = unquote(urlsplit(self.path).path)
         delay, dropped, failure = owner._faults_for(path)
+        with owner._lock:
+            replacement = _longest_prefix(owner._replacements, path)
         if dropped:
             response = None
         elif failure is not None:
             response = _failure_response(failure)
+        elif replacement is not None:
+            response = replacement
         else:
             response = self._resolve(owner.root, path)
             with owner._lock:
@@ -393,7 +397,8 @@ class IndexServer:
     """Serve the files below ``root`` over HTTP on 127.0.0.1, with injectable faults.
 
     Faults match on the decoded request path by prefix (the longest matching prefix wins);
-    a delay combines with a failure or a drop.
+    a delay combines with a failure, a drop, a replaced body or a redirect; a drop or a
+    failure wins over a replaced body or a redirect.
     """
 
     def __init__(self, root: Path) -> None:
@@ -404,6 +409,7 @@ class IndexServer:
         self._delays: dict[str, float] = {}
         self._drops: dict[str, bool] = {}
         self._content_types: dict[str, str] = {}
+        self._replacements: dict[str, _Response] = {}
         self._stopping = threading.Event()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -455,8 +461,24 @@ class IndexServer:
         with self._lock:
             self._content_types[prefix] = content_type
 
+    def serve_body(self, prefix: str, body: bytes, content_type: str) -> None:
+        """Answer requests below ``prefix`` with 200 and this body instead of the index's page
+        (an empty page, a login or captive-portal page, a file that is no index page)."""
+        with self._lock:
+            self._replacements[prefix] = _Response(200, body, content_type)
+
+    def redirect(self, prefix: str, location: str, status: int = 302) -> None:
+        """Answer requests below ``prefix`` with a redirect to ``location`` (any URL)."""
+        if not 300 <= status < 400:
+            raise ValueError(f"not a redirect status: {status}")
+        with self._lock:
+            self._replacements[prefix] = _Response(
+                status, b"", "text/html", headers=(("Location", location),)
+            )
+
     def reset_faults(self) -> None:
         with self._lock:
+            self._replacements.clear()
             self._content_types.clear()
             self._failures.clear()
             self._delays.clear()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests._lib.builders import make_sdist, make_wheel
-from tests._lib.index import IndexServer, write_simple_index
+from tests._lib.index import SIMPLE_JSON, IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
 pytestmark = pytest.mark.pipmatrix
@@ -393,3 +393,147 @@ def test_python_option_needs_wheelnext_pip_there(
     )  # fmt: skip
     assert accepted.returncode == 0, accepted.stderr
     assert "Would install foo-1.0" in accepted.stdout
+
+
+# -- an outage never looks like absence ------------------------------------------------------
+
+#: What a login (SSO) page or a captive portal answers instead of the project's page: HTML
+#: with a form or a link, but no file of the project.
+LOGIN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+    b'<form method="post" action="/login"><input name="user">'
+    b'<input type="password" name="password"></form></body></html>'
+)
+PORTAL_PAGE = (
+    b"<html><body><h1>Welcome to the guest network</h1>"
+    b'<a href="http://portal.invalid/accept">Accept the terms</a></body></html>'
+)
+EMPTY_PAGES = {
+    "empty-body": (b"", "text/html"),
+    "login-page": (LOGIN_PAGE, "text/html; charset=utf-8"),
+    "captive-portal": (PORTAL_PAGE, "text/html"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(EMPTY_PAGES))
+def test_page_without_files_warns_when_a_lower_group_serves(
+    plugin_env: PipEnv, indexes: Indexes, page: str
+) -> None:
+    """§5: a 2xx page that lists no files still means "absent" (the project comes from C),
+    but pip says so, naming the group and its page without credentials: an outage of A that
+    answers with a login page must not silently look like absence."""
+    body, content_type = EMPTY_PAGES[page]
+    indexes.a.serve_body("/simple/onlyc/", body, content_type)
+    with_credentials = indexes.a.index_url.replace("http://", "http://user:s3cret@")
+    groups = f"a = {with_credentials}; b = {indexes.b.index_url}"
+    code, versions, _, stderr = dry_run(plugin_env, indexes, "onlyc", groups=groups)
+    assert code == 0 and versions == {"onlyc": "1.0"}, stderr
+    (line,) = [line for line in stderr.splitlines() if "listed no files" in line]
+    assert line.startswith("WARNING: wheelnext-pip: index group 'a'")
+    assert f"{indexes.a.index_url}onlyc/" in line and "'onlyc'" in line
+    assert "group 'default'" in line
+    assert "s3cret" not in stderr
+
+
+@pytest.mark.parametrize("strategy", ["first-match", "fallthrough"])
+def test_page_without_files_warns_once_per_group_and_project(
+    plugin_env: PipEnv, indexes: Indexes, strategy: str
+) -> None:
+    """One warning per group and project, however often pip asks again for foo (here foo,
+    then foo>=2 for needsfoo2); a 404 (B for onlyc) says nothing."""
+    indexes.a.serve_body("/simple/foo/", LOGIN_PAGE, "text/html")
+    indexes.b.serve_body("/simple/foo/", b"", "text/html")
+    env = {"WHEELNEXT_PIP_INDEX_STRATEGY": strategy}
+    code, versions, _, stderr = dry_run(
+        plugin_env, indexes, "foo", "needsfoo2", "onlyc", extra_env=env
+    )
+    assert code == 0 and versions == {"foo": "2.0", "needsfoo2": "1.0", "onlyc": "1.0"}, stderr
+    lines = [line for line in stderr.splitlines() if "listed no files" in line]
+    assert len(lines) == 2, stderr
+    assert "index group 'a'" in lines[0] and "index group 'b'" in lines[1]
+    assert all("'foo'" in line for line in lines)
+
+
+def test_page_without_files_warns_when_no_group_serves(
+    plugin_env: PipEnv, indexes: Indexes
+) -> None:
+    """A login page on A and the project nowhere else: pip's "no matching distribution" is
+    preceded by the warning, since A may well have had it."""
+    indexes.a.serve_body("/simple/nowhere/", LOGIN_PAGE, "text/html")
+    result = run_pip(plugin_env, indexes, "--dry-run", "nowhere")
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if "listed no files" in line]
+    assert f"index group 'a' answered HTTP 200 for 'nowhere' at {indexes.a.index_url}" in line
+    assert "no lower group served 'nowhere' either" in line
+    assert "No matching distribution found for nowhere" in result.stderr
+
+
+NOT_INDEX_PAGES = {
+    "text-plain": (b"Service temporarily unavailable\n", "text/plain"),
+    "octet-stream": (b"\x00\x01\x02", "application/octet-stream"),
+    "json-not-pep691": (b'{"detail": "Authentication required"}', "application/json"),
+    "pep691-type-not-pep691-body": (
+        b'{"detail": "Authentication required"}',
+        "application/vnd.pypi.simple.v1+json",
+    ),
+    "pep691-type-html-body": (LOGIN_PAGE, "application/vnd.pypi.simple.v1+json"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(NOT_INDEX_PAGES))
+def test_answer_that_is_no_index_page_is_an_index_error(
+    plugin_env: PipEnv, indexes: Indexes, page: str
+) -> None:
+    """§5, 9: a 2xx answer that is not a simple-index page (neither HTML nor PEP 691 JSON)
+    is an index error: pip stops with one line naming group, URL and project; with
+    index-on-error=next the group is skipped with a warning."""
+    body, content_type = NOT_INDEX_PAGES[page]
+    indexes.a.serve_body("/simple/foo/", body, content_type)
+    result = run_pip(plugin_env, indexes, "--dry-run", "foo")
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert f"index group 'a' ({indexes.a.index_url}) is unreachable for 'foo'" in line
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert indexes.b.project_requests("foo") == [] and indexes.c.project_requests("foo") == []
+
+    env = {"WHEELNEXT_PIP_INDEX_ON_ERROR": "next"}
+    code, versions, _, stderr = dry_run(plugin_env, indexes, "foo", extra_env=env)
+    assert code == 0 and versions == {"foo": "2.0"}, stderr
+    assert stderr.count("index group 'a'") == 1
+    assert stderr.count("skipping it (index-on-error=next)") == 1
+
+
+def test_no_index_page_in_the_lowest_group_is_named(plugin_env: PipEnv, indexes: Indexes) -> None:
+    """Nothing below the lowest group: pip's own handling goes on ("no matching
+    distribution"), after one warning naming the page pip itself could not judge."""
+    indexes.c.serve_body("/simple/onlyc/", b'{"detail": "maintenance"}', SIMPLE_JSON)
+    result = run_pip(plugin_env, indexes, "--dry-run", "onlyc")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "skipping" in line]
+    assert f"skipping {indexes.c.index_url}onlyc/ for 'onlyc': not a PEP 691 page" in line
+    assert "No matching distribution found for onlyc" in result.stderr
+
+
+def test_redirects_are_shown_at_verbose(plugin_env: PipEnv, indexes: Indexes) -> None:
+    """§11: a group is the configured URL, not where it redirects; -v shows each redirect
+    with both URLs, without credentials (to another group's page, or anywhere else)."""
+    target = indexes.c.url.replace("http://", "http://robot:t0ken@") + "/simple/foo/"
+    indexes.a.redirect("/simple/foo/", target)
+    indexes.a.redirect("/simple/onlyc/", indexes.b.url + "/moved/onlyc/")
+    with_credentials = indexes.a.index_url.replace("http://", "http://user:s3cret@")
+    groups = f"a = {with_credentials}; b = {indexes.b.index_url}"
+    quiet = run_pip(plugin_env, indexes, "--dry-run", "foo", "onlyc", groups=groups)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "redirected" not in quiet.stdout + quiet.stderr
+    result = run_pip(plugin_env, indexes, "--dry-run", "-v", "foo", "onlyc", groups=groups)
+    assert result.returncode == 0, result.stderr
+    assert "Would install foo-2.0 onlyc-1.0" in result.stdout  # foo: A's answer, C's file
+    lines = [line for line in result.stdout.splitlines() if "redirected" in line]
+    assert len(lines) == 2, result.stdout
+    foo, onlyc = sorted(lines)
+    assert f"{indexes.a.index_url}foo/ redirected to {indexes.c.index_url}foo/" in foo
+    assert "group 'default'" in foo
+    assert f"{indexes.a.index_url}onlyc/ redirected to {indexes.b.url}/moved/onlyc/" in onlyc
+    output = result.stdout + result.stderr
+    assert "s3cret" not in output and "t0ken" not in output

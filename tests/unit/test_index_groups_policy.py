@@ -13,7 +13,10 @@ from wheelnext_pip.index_groups import (
     combine_outcomes,
     first_match_step,
     is_distribution_file,
+    listed_nothing_line,
     redact_url,
+    redirect_line,
+    simple_json_problem,
 )
 
 
@@ -22,7 +25,8 @@ from wheelnext_pip.index_groups import (
     [
         (200, None, 3, "files", "3 files"),
         (200, None, 1, "files", "1 file"),
-        (200, None, 0, "absent", "no files"),
+        (200, None, 0, "absent", "no files listed, HTTP 200"),
+        (203, None, 0, "absent", "no files listed, HTTP 203"),
         (404, None, 0, "absent", "HTTP 404"),
         (503, None, 0, "error", "HTTP 503"),
         (401, None, 0, "error", "HTTP 401"),
@@ -41,6 +45,9 @@ def test_classify_page(
     outcome = classify_page(status=status, failure=failure, file_count=files)
     assert outcome.kind == kind
     assert outcome.detail.startswith(detail)
+    # Only a 2xx page that answered yet listed nothing calls for the "looks like absence"
+    # warning: not a 404, not an error, not a location never fetched.
+    assert outcome.listed_nothing is (kind == "absent" and status is not None and status != 404)
 
 
 def test_any_error_makes_the_group_an_error() -> None:
@@ -170,3 +177,55 @@ def test_settings_know_whether_groups_change_anything(
 
     settings = Settings(parse_switch("1"), index_groups=groups, index_pins=pins)
     assert settings.ranks_indexes == GroupLayout.create(groups, pins).active
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"meta": {"api-version": "1.0"}, "name": "foo", "files": []}', None),
+        (b'{"meta": {"api-version": "1.1"}, "files": [{"filename": "f", "url": "u"}]}', None),
+        (b"", "the body is not JSON"),
+        (b"<html><body>Sign in</body></html>", "the body is not JSON"),
+        (b"\xff\xfe", "the body is not JSON"),
+        (b"[]", "JSON list, not an object"),
+        (b'{"detail": "Authentication required"}', "no meta.api-version"),
+        (b'{"meta": {"api-version": 1}, "files": []}', "no meta.api-version"),
+        (b'{"meta": {"api-version": "1.0"}, "projects": []}', "no list of files"),
+        (b'{"meta": {"api-version": "1.0"}, "files": ["foo-1.0.tar.gz"]}', "no list of files"),
+    ],
+)
+def test_simple_json_problem(body: bytes, problem: str | None) -> None:
+    """A body served as PEP 691 JSON that is not a PEP 691 project page is an index error
+    (pip would read it as "no files", or crash on it)."""
+    found = simple_json_problem(body)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found and "\n" not in found
+
+
+def test_listed_nothing_line_names_group_page_and_where_the_project_came_from() -> None:
+    line = listed_nothing_line("foo", "private", ["https://me:tok@p.example/simple/foo/"], 200, "b")
+    assert line == (
+        "index group 'private' answered HTTP 200 for 'foo' at https://p.example/simple/foo/, "
+        "but the page listed no files; taking 'foo' from group 'b' "
+        "(a login page or an outage looks the same)"
+    )
+    two = listed_nothing_line(
+        "foo", "a", ["http://u:pw@a/simple/foo/", "http://a2/s/foo/"], 200, None
+    )
+    assert "at http://a/simple/foo/, http://a2/s/foo/, but the pages listed no files" in two
+    assert "no lower group served 'foo' either" in two
+    assert "pw" not in two and "\n" not in two
+
+
+def test_redirect_line_names_both_urls_without_credentials() -> None:
+    line = redirect_line(
+        "foo", "a", "http://u:pw@a/simple/foo/", "https://r:tok@c/simple/foo/", "default"
+    )
+    assert line == (
+        "foo: index group 'a': http://a/simple/foo/ redirected to https://c/simple/foo/, "
+        "a page of group 'default'; its answer counts for group 'a'"
+    )
+    elsewhere = redirect_line("foo", "a", "http://a/simple/foo/", "http://login/sso", None)
+    assert elsewhere.endswith("redirected to http://login/sso; its answer counts for group 'a'")

@@ -37,7 +37,12 @@ from wheelnext_pip._pip.registry import (
     original_of,
     with_argument,
 )
-from wheelnext_pip._settings import DEFAULT_GROUP, Settings, canonicalize_name
+from wheelnext_pip._settings import (
+    DEFAULT_GROUP,
+    Settings,
+    canonicalize_name,
+    normalize_index_url,
+)
 from wheelnext_pip.index_groups import (
     GroupLayout,
     GroupOutcome,
@@ -49,7 +54,10 @@ from wheelnext_pip.index_groups import (
     fallthrough_line,
     first_match_step,
     is_distribution_file,
+    listed_nothing_line,
     redact_url,
+    redirect_line,
+    simple_json_problem,
     unsatisfied_line,
 )
 
@@ -63,6 +71,8 @@ COLLECTOR = "pip._internal.index.collector"
 VERBOSE = 15
 _STATE_ATTRIBUTE = "_wheelnext_index_groups"
 _RETRIES_EXHAUSTED = re.compile(r"too many (\d{3}) error responses")
+#: PEP 691's JSON Content-Type, as pip's parse_links tells it from HTML.
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 @dataclass
@@ -72,9 +82,18 @@ class _Page:
     project: str
     group: str
     base_url: str
+    #: ``<base_url>/<project>/`` as pip asks for it (credentials included: never print it raw).
+    location: str
     status: int | None = None
     failure: str | None = None
+    #: The failure was found here, not by pip, which therefore said nothing about it.
+    failure_unreported: bool = False
     file_count: int = 0
+    #: Where the location redirected to, if it did.
+    redirect: str | None = None
+    #: An index's page for this project; False for a --find-links page, which lists
+    #: whatever it holds and so says nothing about one project.
+    project_page: bool = True
     #: The candidates pip made of the page; None until fetched.
     candidates: list[Any] | None = None
 
@@ -198,7 +217,7 @@ def _walk(finder: Any, state: _FinderState, project: str) -> _Walk:
         scope = finder._link_collector.search_scope
         locations = scope.get_index_urls_locations(project)
         for base, location in zip(scope.index_urls, locations):
-            walk.pages[location] = _Page(key, layout.group_of(base), base)
+            walk.pages[location] = _Page(key, layout.group_of(base), base, location)
         state.walks[key] = walk
         if not _SUMMARY_SAID:
             _SUMMARY_SAID.append(True)
@@ -240,8 +259,46 @@ def _advance(original: Callable[..., Any], finder: Any, state: _FinderState, wal
         raise IndexGroupError(step.message)
     if step.message:
         logger.warning("wheelnext-pip: %s", step.message)
+    elif outcome.kind == "error":
+        # The lowest group: pip's own handling goes on, but pip did not see this failure.
+        for page in walk.pages.values():
+            if page.group == group and page.failure_unreported:
+                logger.warning(
+                    "wheelnext-pip: skipping %s for %r: %s",
+                    redact_url(page.location),
+                    walk.project,
+                    page.failure,
+                )
     walk.usable[group] = step.action == "choose" or (last and outcome.kind == "error")
     return step.action == "choose"
+
+
+_LISTED_NOTHING_SAID: set[tuple[str, str]] = set()
+
+
+def _warn_listed_nothing(walk: _Walk, used: str | None) -> None:
+    """A higher group whose 2xx pages listed no files counts as absent, but say so, once
+    per group and project, when pip takes the project from lower down (or finds it
+    nowhere): an outage that answers with a login page must not look like absence.
+    """
+    above = walk.order[: walk.order.index(used)] if used is not None else walk.order[:-1]
+    for group in above:
+        outcome = walk.outcomes.get(group)
+        if outcome is None or outcome.kind != "absent":
+            continue
+        pages = [
+            page
+            for page in walk.pages.values()
+            if page.group == group and page.project_page and page.outcome().listed_nothing
+        ]
+        if not pages or (walk.project, group) in _LISTED_NOTHING_SAID:
+            continue
+        _LISTED_NOTHING_SAID.add((walk.project, group))
+        urls = [page.location for page in pages]
+        status = pages[0].status or 200
+        logger.warning(
+            "wheelnext-pip: %s", listed_nothing_line(walk.project, group, urls, status, used)
+        )
 
 
 def _announce(walk: _Walk, group: str) -> None:
@@ -260,8 +317,10 @@ def _first_match(
         if _advance(original, finder, state, walk):
             group = walk.order[walk.reached - 1]
             walk.chosen = group
+            _warn_listed_nothing(walk, group)
             _announce(walk, group)
             return list(walk.by_group.get(group, []))
+    _warn_listed_nothing(walk, None)
     last = walk.order[-1]
     return list(walk.by_group.get(last, [])) if walk.usable.get(last) else []
 
@@ -324,8 +383,10 @@ def _first_with_candidates(
         if not walk.allows(group):
             _advance(original, finder, state, walk)
         if walk.usable.get(group) and walk.by_group.get(group):
+            _warn_listed_nothing(walk, group)
             _announce(walk, group)
             return list(walk.by_group[group])
+    _warn_listed_nothing(walk, None)
     return []
 
 
@@ -344,7 +405,8 @@ def _process_project_url(
         location = project_url.url
         page = walk.pages.get(location)
         if page is None:  # a --find-links page: not project specific, always default's
-            page = walk.pages[location] = _Page(walk.project, DEFAULT_GROUP, location)
+            page = _Page(walk.project, DEFAULT_GROUP, location, location, project_page=False)
+            walk.pages[location] = page
         if not walk.allows(page.group):
             return []  # a higher group serves this project: no request at all
         if page.candidates is not None:
@@ -357,6 +419,8 @@ def _process_project_url(
     finally:
         _CURRENT_PAGE.pop()
     try:
+        if page.redirect is not None:
+            logger.log(VERBOSE, "wheelnext-pip: %s", _redirect_text(walk, page, page.redirect))
         page.candidates = list(candidates)
         base = redact_url(page.base_url)
         for candidate in page.candidates:
@@ -365,6 +429,24 @@ def _process_project_url(
     except Exception as exc:
         raise _stop(exc) from None
     return candidates
+
+
+def _redirect_text(walk: _Walk, page: _Page, target: str) -> str:
+    """Name the group whose page the redirect landed on, if any (compared as normalized
+    URLs, never as raw prefixes)."""
+    key = normalize_index_url(target)
+    target_group = next(
+        (p.group for p in walk.pages.values() if normalize_index_url(p.location) == key), None
+    )
+    return redirect_line(walk.project, page.group, page.location, target, target_group)
+
+
+def _redirect_of(response: Any) -> str | None:
+    """The final URL of a response that followed redirects (requests keeps the hops)."""
+    final = getattr(response, "url", None)
+    if getattr(response, "history", None) and isinstance(final, str):
+        return final
+    return None
 
 
 def _failure_name(exc: BaseException) -> str:
@@ -385,13 +467,16 @@ def _get_simple_response(
         response = original(*args, **kwargs)
     except BaseException as exc:
         if page is not None:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
+            failed = getattr(exc, "response", None)
+            status = getattr(failed, "status_code", None)
             page.status = status if isinstance(status, int) else None
             page.failure = None if page.status is not None else _failure_name(exc)
+            page.redirect = _redirect_of(failed)
         raise
     if page is not None:
         status = getattr(response, "status_code", None)
         page.status = status if isinstance(status, int) else 200
+        page.redirect = _redirect_of(response)
     return response
 
 
@@ -401,6 +486,19 @@ def _parse_links(
     page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
     if page is None:
         return original(*args, **kwargs)
+    try:
+        content = argument(args, kwargs, 0, "page")
+        content_type = str(getattr(content, "content_type", "") or "").lower()
+        problem = None
+        if content_type.startswith(_SIMPLE_JSON):
+            problem = simple_json_problem(bytes(content.content))
+    except Exception as exc:
+        raise _stop(exc) from None
+    if problem is not None:
+        # pip would read such a body as "no files" or crash on it: it is an index error.
+        page.failure = problem
+        page.failure_unreported = True
+        return []
     links = list(original(*args, **kwargs))
     try:
         page.file_count = sum(
@@ -481,6 +579,7 @@ def _find_best_candidate(
                     requirement = _requirement_text(project, specifier)
                     line = fallthrough_line(walk.project, requirement, passed, group)
                     logger.info("wheelnext-pip: %s", line)
+                _warn_listed_nothing(walk, group)
                 _announce(walk, group)
                 lower = [
                     c
@@ -493,6 +592,7 @@ def _find_best_candidate(
             if walk.usable_candidates(group):
                 passed.append(group)
         else:
+            _warn_listed_nothing(walk, None)
             everything = [c for group in walk.order for c in walk.usable_candidates(group)]
             result = evaluator.compute_best_candidate(everything)
         state.best[(walk.project, str(specifier or ""), hashes, walk.reached)] = result
