@@ -51,6 +51,8 @@ class DefaultExtrasLedger:
     declaring: set[str] = field(default_factory=set)
     #: Projects whose ``Default-Extra`` warning was given (once per project).
     warned_ignored: set[str] = field(default_factory=set)
+    #: Projects named in the legacy resolver's "defaults not applied" warning.
+    legacy_warned: set[str] = field(default_factory=set)
     #: (project, version) pairs whose "default extras added" line was printed.
     announced: set[tuple[str, str]] = field(default_factory=set)
     #: How often the resolution was run again (for ``-v`` and the benchmarks).

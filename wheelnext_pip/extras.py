@@ -62,7 +62,7 @@ class Declared:
 
     #: Valid defaults (each also a ``Provides-Extra``), canonical and sorted.
     defaults: tuple[str, ...]
-    #: Values that name no ``Provides-Extra`` (ignored, with one warning: spec §3).
+    #: Values that name no ``Provides-Extra``: ignored with one warning (PEP 771 sets no rule).
     ignored: tuple[str, ...]
 
 

@@ -635,7 +635,6 @@ DEFAULT_EXTRAS = PatchSet(
 
 
 LEGACY_FEATURE = "default-extras-legacy-resolver"
-_LEGACY_WARNED: set[str] = set()
 
 
 def _legacy_get_dist_for(
@@ -647,10 +646,11 @@ def _legacy_get_dist_for(
     try:
         values = dist.metadata.get_all("Default-Extra")
         project = canonical_name(str(dist.canonical_name))
-        if values and project not in _LEGACY_WARNED:
+        warned = _state.STATE.default_extras.legacy_warned
+        if values and project not in warned:
             defaults = declared_defaults(values, dist.iter_provided_extras()).defaults
             if defaults:
-                _LEGACY_WARNED.add(project)
+                warned.add(project)
                 logger.warning(
                     "wheelnext-pip: %s %s declares default extras [%s] (PEP 771), which "
                     "pip's legacy resolver does not apply",
