@@ -13,7 +13,7 @@ import sys
 from types import ModuleType
 
 from wheelnext_pip import _imphook
-from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
+from wheelnext_pip._features import EVENT_LOG_VARIABLE
 
 __all__ = ["activate", "deactivate"]
 
@@ -26,9 +26,9 @@ def _on_cli_imported(module: ModuleType) -> None:
     try:
         # Deferred on purpose (see the module docstring). This runs long before pip
         # installs anything, so pip 26.3's late-import guard is not involved yet.
-        from wheelnext_pip._pip import session
+        from wheelnext_pip._pip import cli
 
-        session.on_cli_imported(module)
+        cli.on_cli_imported(module)
     except Exception:
         pass  # never break pip's own import; doctor shows what did not apply
 

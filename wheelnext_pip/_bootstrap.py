@@ -10,9 +10,6 @@ import os
 import sys
 
 OFF_VALUES = ("", "0", "off", "false")
-#: Test-only: a file to which activation appends one JSON line per event. The one
-#: ``WHEELNEXT_PIP_*`` variable that is not a setting.
-EVENT_LOG_VARIABLE = "WHEELNEXT_PIP_EVENT_LOG"
 
 _PIP_SCRIPT_NAMES = ("pip", "pip3")
 _RUNNER_SUFFIX = "__pip-runner__.py"

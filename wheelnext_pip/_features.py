@@ -22,6 +22,10 @@ AVAILABLE: frozenset[str] = frozenset(
     {"default-extras", "symlinks", "build-isolation", "index-groups", "variants"}
 )
 
+#: Test-only: a file to which activation appends one JSON line per event. The one
+#: ``WHEELNEXT_PIP_*`` variable that is not a setting.
+EVENT_LOG_VARIABLE = "WHEELNEXT_PIP_EVENT_LOG"
+
 OFF_VALUES = frozenset({"", "0", "off", "false"})
 ALL_VALUES = frozenset({"1", "on", "true", "all"})
 

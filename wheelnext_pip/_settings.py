@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Union
 from urllib.parse import urlsplit
 
-from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
-from wheelnext_pip._features import Switch, parse_switch
+from wheelnext_pip._features import EVENT_LOG_VARIABLE, Switch, parse_switch
 from wheelnext_pip.errors import SettingsError
 
 __all__ = [

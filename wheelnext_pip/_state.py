@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from wheelnext_pip._bootstrap import EVENT_LOG_VARIABLE
+from wheelnext_pip._features import EVENT_LOG_VARIABLE
 from wheelnext_pip._settings import Settings
 from wheelnext_pip.errors import SettingsError
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-from wheelnext_pip._pip import cli, report
 from wheelnext_pip._pip.registry import PatchSet
 from wheelnext_pip._settings import Settings
 
-#: Applied whenever wheelnext-pip is on, whatever features are requested.
-INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, cli.OPTIONS, report.REPORT)
+#: Applied whenever wheelnext-pip is on, whatever features are requested: (patch module,
+#: name of its set). Named, not imported, so that the command layer, which applies them,
+#: can be imported by them without an import circle.
+INFRASTRUCTURE_MODULES: tuple[tuple[str, str], ...] = (
+    ("wheelnext_pip._pip.cli", "MESSAGES"),
+    ("wheelnext_pip._pip.cli", "CORE"),
+    ("wheelnext_pip._pip.cli", "OPTIONS"),
+    ("wheelnext_pip._pip.report", "REPORT"),
+)
 
 #: feature name -> (patch module, name of its set). A feature issue adds its set here.
 FEATURE_MODULES: dict[str, tuple[str, str]] = {
@@ -27,12 +33,19 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
 }
 
 
-def feature_set(name: str) -> PatchSet:
-    """A feature's patch set (its modules are imported on first use)."""
-    module_name, attribute = FEATURE_MODULES[name]
+def _named_set(module_name: str, attribute: str) -> PatchSet:
     patch_set = getattr(import_module(module_name), attribute)
     assert isinstance(patch_set, PatchSet)
     return patch_set
+
+
+def infrastructure_sets() -> tuple[PatchSet, ...]:
+    return tuple(_named_set(*names) for names in INFRASTRUCTURE_MODULES)
+
+
+def feature_set(name: str) -> PatchSet:
+    """A feature's patch set (its modules are imported on first use)."""
+    return _named_set(*FEATURE_MODULES[name])
 
 
 def may_change_anything(name: str, settings: Settings) -> bool:
@@ -45,7 +58,7 @@ def may_change_anything(name: str, settings: Settings) -> bool:
 
 
 def all_sets() -> tuple[PatchSet, ...]:
-    return INFRASTRUCTURE + tuple(feature_set(name) for name in FEATURE_MODULES)
+    return infrastructure_sets() + tuple(feature_set(name) for name in FEATURE_MODULES)
 
 
 def late_imports() -> list[str]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from types import ModuleType
 from typing import Any, Callable
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import session
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, argument, hook_failed
+from wheelnext_pip._pip import compat, session
+from wheelnext_pip._pip.registry import (
+    PatchPoint,
+    PatchSet,
+    applied_keys,
+    apply_set,
+    argument,
+    hook_failed,
+)
 from wheelnext_pip.errors import redact_credentials
 
 logger = logging.getLogger("wheelnext_pip")
@@ -119,3 +127,33 @@ OPTIONS = PatchSet(
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
 )
+
+
+def on_cli_imported(module: ModuleType) -> None:
+    """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
+    try:
+        messages = apply_set(MESSAGES)
+        version = compat.pip_version_text()
+        level = compat.support_level(version)
+        if level == "unsupported":
+            session.warn_later(
+                f"wheelnext-pip: pip {version} is outside the supported range "
+                f"({compat.SUPPORTED_TEXT}); pip runs as stock pip"
+            )
+        else:
+            core = apply_set(CORE)
+            if not core.active:
+                session.warn_later(
+                    f"wheelnext-pip: cannot hook pip {version} ({core.reason}); "
+                    "pip runs as stock pip"
+                )
+        if not messages.active:
+            # No way into pip's logging: say it once, plainly.
+            for message in _state.STATE.pending_warnings:
+                sys.stderr.write(f"WARNING: {message}\n")
+            _state.STATE.pending_warnings.clear()
+        _state.record_event("cli", pip=version, level=level, applied=list(applied_keys()))
+    except Exception as exc:  # an exception here would surface inside pip's import
+        _state.STATE.pending_warnings.append(
+            f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
+        )

@@ -4,48 +4,17 @@ command starts."""
 from __future__ import annotations
 
 import os
-import sys
-from types import ModuleType
 
 from wheelnext_pip import __version__, _state
-from wheelnext_pip._pip import catalog, cli, compat, config
+from wheelnext_pip._pip import catalog, compat, config
 from wheelnext_pip._pip.registry import applied_keys, apply_set
 from wheelnext_pip._settings import Settings, resolve_settings
 from wheelnext_pip.errors import SettingsError
 
 
-def _warn(message: str) -> None:
+def warn_later(message: str) -> None:
+    """Queue a warning for when pip's logging is ready."""
     _state.STATE.pending_warnings.append(message)
-
-
-def on_cli_imported(module: ModuleType) -> None:
-    """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
-    try:
-        messages = apply_set(cli.MESSAGES)
-        version = compat.pip_version_text()
-        level = compat.support_level(version)
-        if level == "unsupported":
-            _warn(
-                f"wheelnext-pip: pip {version} is outside the supported range "
-                f"({compat.SUPPORTED_TEXT}); pip runs as stock pip"
-            )
-        else:
-            core = apply_set(cli.CORE)
-            if not core.active:
-                _warn(
-                    f"wheelnext-pip: cannot hook pip {version} ({core.reason}); "
-                    "pip runs as stock pip"
-                )
-        if not messages.active:
-            # No way into pip's logging: say it once, plainly.
-            for message in _state.STATE.pending_warnings:
-                sys.stderr.write(f"WARNING: {message}\n")
-            _state.STATE.pending_warnings.clear()
-        _state.record_event("cli", pip=version, level=level, applied=list(applied_keys()))
-    except Exception as exc:  # an exception here would surface inside pip's import
-        _state.STATE.pending_warnings.append(
-            f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
-        )
 
 
 def python_option_problem(argv: list[str]) -> str | None:
@@ -118,11 +87,11 @@ def start_command(command: str, argv: list[str]) -> str | None:
         return None
 
     for name in sorted(settings.switch.unavailable):
-        _warn(
+        warn_later(
             f"wheelnext-pip: feature {name!r} is not available in wheelnext-pip "
             f"{__version__}; pip runs without it"
         )
-    for patch_set in catalog.INFRASTRUCTURE:
+    for patch_set in catalog.infrastructure_sets():
         if patch_set.wanted_for(command):
             apply_set(patch_set)
     for name in sorted(settings.switch.features - settings.switch.unavailable):
@@ -140,7 +109,7 @@ def start_command(command: str, argv: list[str]) -> str | None:
                     f"wheelnext-pip: {name} is configured but cannot be applied to pip "
                     f"{compat.pip_version_text()} ({status.reason})"
                 )
-            _warn(
+            warn_later(
                 f"wheelnext-pip: {name} is not available with pip "
                 f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
             )
