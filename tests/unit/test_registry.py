@@ -122,11 +122,11 @@ def test_failure_while_applying_reverts_everything(monkeypatch: pytest.MonkeyPat
     calls = []
     real_apply = registry._apply
 
-    def flaky(point: PatchPoint, target: Any) -> None:
+    def flaky(point: PatchPoint, patch_set: PatchSet, target: Any) -> None:
         calls.append(point.key)
         if len(calls) == 2:
             raise TypeError("read-only attribute")
-        real_apply(point, target)
+        real_apply(point, patch_set, target)
 
     monkeypatch.setattr(registry, "_apply", flaky)
     status = registry.apply_set(PatchSet("demo", (point("Finder.find"), point("evaluate"))))
@@ -205,3 +205,169 @@ def test_argument_helpers() -> None:
         registry.argument(args, kwargs, 3, "d")
     assert registry.with_argument(args, kwargs, 0, "a", 9) == ((9, 2), {"c": 3})
     assert registry.with_argument(args, kwargs, 2, "c", 9) == ((1, 2), {"c": 9})
+
+
+# -- the hook contract: before, after, around; the registry applies the failure rule ------
+
+
+class Counter:
+    """Records the calls of pip's function."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def counted(fake_module: types.ModuleType) -> Counter:
+    """A fresh class in the stand-in module, with pip's function counting its calls."""
+    counter = Counter()
+
+    class Searcher:
+        def find(self, name: str, version: str = "any") -> str:
+            counter.calls.append((name, version))
+            return f"found {name} {version}"
+
+    fake_module.Searcher = Searcher  # type: ignore[attr-defined]
+    return counter
+
+
+def Searcher() -> Any:
+    return sys.modules[MODULE].Searcher()
+
+
+def contract_point(kind: str, hook: Callable[..., Any], patch_set: str = "demo") -> PatchPoint:
+    return PatchPoint(
+        patch_set, MODULE, "Searcher.find", hook, params=("self", "name", "version"), kind=kind
+    )
+
+
+def test_call_binds_arguments_by_name_wherever_pip_passed_them(counted: Counter) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def before(call: registry.Call) -> None:
+        seen.append((call["name"], call["version"]))
+        call["version"] = call["version"] + "+ours"
+
+    registry.apply_set(PatchSet("demo", (contract_point("before", before),)))
+    assert Searcher().find("a") == "found a any+ours"  # default, replaced as a keyword
+    assert Searcher().find("b", "1") == "found b 1+ours"  # by position
+    assert Searcher().find(name="c", version="2") == "found c 2+ours"  # by keyword
+    assert seen == [("a", "any"), ("b", "1"), ("c", "2")]
+
+
+def test_after_and_around(counted: Counter) -> None:
+    def after(call: registry.Call, result: str) -> str:
+        return f"{result} for {call['name']}"
+
+    def around(call: registry.Call, proceed: Callable[[], str]) -> str:
+        call["name"] = call["name"].upper()
+        return "<" + proceed() + ">"
+
+    registry.apply_set(PatchSet("demo", (contract_point("after", after),)))
+    registry.apply_set(PatchSet("other", (contract_point("around", around, "other"),)))
+    assert Searcher().find("x") == "<found X any for X>"
+    assert counted.calls == [("X", "any")]
+
+
+@pytest.mark.parametrize("kind", ["before", "after", "around-before", "around-after"])
+def test_a_failing_hook_of_a_fail_open_set_leaves_pip_as_it_was(
+    kind: str, counted: Counter, caplog: pytest.LogCaptureFixture
+) -> None:
+    def before(call: registry.Call) -> None:
+        call["name"] = "changed"
+        raise KeyError("boom")
+
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    def around(call: registry.Call, proceed: Callable[[], str]) -> str:
+        call["name"] = "changed"
+        if kind == "around-after":
+            proceed()
+        raise KeyError("boom")
+
+    hook: Callable[..., Any] = {"before": before, "after": after}.get(kind, around)
+    registry.apply_set(PatchSet("demo", (contract_point(kind.split("-")[0], hook),)))
+    expected = "found changed any" if kind == "around-after" else "found a any"
+    assert Searcher().find("a") == expected
+    assert len(counted.calls) == 1  # pip's function ran exactly once
+    assert Searcher().find("b") == "found b any"  # the set is off for the rest of the run
+    assert not _state.STATE.is_live("demo")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "wheelnext-pip: internal error in demo (KeyError: 'boom'); pip continues without it"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["before", "after", "around"])
+def test_a_failing_hook_of_a_fail_closed_set_stops_pip(kind: str, counted: Counter) -> None:
+    from pip._internal.exceptions import InstallationError
+
+    def before(call: registry.Call) -> None:
+        raise KeyError("boom")
+
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    def around(call: registry.Call, proceed: Callable[[], str]) -> str:
+        raise KeyError("boom")
+
+    hook: Callable[..., Any] = {"before": before, "after": after, "around": around}[kind]
+    closed = PatchSet("demo", (contract_point(kind, hook),), fail_closed=True, risk="risk it")
+    registry.apply_set(closed)
+    with pytest.raises(InstallationError) as raised:
+        Searcher().find("a")
+    assert str(raised.value) == (
+        "wheelnext-pip: internal error in demo (KeyError: 'boom'); stopping rather than risk it"
+    )
+    assert _state.STATE.is_live("demo")
+
+
+def test_our_errors_become_one_pip_error_and_pip_errors_pass(counted: Counter) -> None:
+    from pip._internal.exceptions import InstallationError, InvalidWheel
+
+    from wheelnext_pip.errors import WheelnextPipError
+
+    def before(call: registry.Call) -> None:
+        if call["name"] == "ours":
+            raise WheelnextPipError("no such thing")
+        raise InvalidWheel("x.whl", "x")
+
+    registry.apply_set(
+        PatchSet("demo", (contract_point("before", before),), error_prefix="wheelnext-pip: ")
+    )
+    with pytest.raises(InstallationError, match=r"^wheelnext-pip: no such thing$"):
+        Searcher().find("ours")
+    with pytest.raises(InvalidWheel):
+        Searcher().find("pips")
+    assert counted.calls == []
+    assert _state.STATE.is_live("demo")
+
+
+def test_pip_errors_of_pip_s_function_reach_the_caller_through_every_form(
+    fake_module: types.ModuleType,
+) -> None:
+    class Searcher:
+        def find(self, name: str, version: str = "any") -> str:
+            raise ValueError(f"pip says no to {name}")
+
+    fake_module.Searcher = Searcher  # type: ignore[attr-defined]
+
+    def around(call: registry.Call, proceed: Callable[[], str]) -> str:
+        return proceed()
+
+    def passthrough(call: registry.Call, proceed: Callable[[], str]) -> str:
+        try:
+            return proceed()
+        except ValueError as exc:
+            raise registry.Passthrough("again") from exc
+
+    registry.apply_set(PatchSet("demo", (contract_point("around", around),)))
+    with pytest.raises(ValueError, match="pip says no to a"):
+        Searcher().find("a")
+    registry.revert_all()
+    _state.reset()
+    registry.apply_set(PatchSet("demo", (contract_point("around", passthrough),)))
+    with pytest.raises(registry.Passthrough):
+        Searcher().find("a")
+    assert _state.STATE.is_live("demo")

@@ -4,6 +4,23 @@ A point names a module, an attribute (``Class.method`` or a module global), the 
 parameter names the hook relies on, and the hook. Points are grouped in patch sets (one
 per feature, plus the infrastructure sets); a set is applied whole or not at all. Shapes
 are checked by feature detection, never by pip's version number.
+
+The hook contract. A hook sees pip's call as a :class:`Call` (arguments by parameter
+name) and comes in one of three forms:
+
+- ``before(call)``: may replace arguments (``call["name"] = value``); pip's function is
+  then called with them;
+- ``after(call, result)``: returns the result (pip's, or a replacement);
+- ``around(call, proceed)``: ``proceed()`` calls pip's function with the call's current
+  arguments; the hook returns what pip's caller gets.
+
+The registry alone decides what a failure means. pip's own errors pass untouched; an
+error of ours (:class:`~wheelnext_pip.errors.WheelnextPipError`) becomes pip's
+``InstallationError``, one ``ERROR:`` line; any other exception from a hook is an
+internal error: a fail-open set logs it once, turns itself off for the rest of the run and
+pip goes on with its own arguments or result (pip's function is never called twice for
+one call); a fail-closed set stops pip, because going on could let through what the
+feature protects against.
 """
 
 from __future__ import annotations
@@ -12,18 +29,23 @@ import functools
 import importlib
 import inspect
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from wheelnext_pip import _state
 from wheelnext_pip._state import PatchSetStatus, PointStatus
+from wheelnext_pip.errors import WheelnextPipError
 
 logger = logging.getLogger("wheelnext_pip")
 
 #: ``hook(original, args, kwargs)``: ``original`` is pip's function (unbound for
-#: methods, so ``args[0]`` is ``self`` or ``cls``).
+#: methods, so ``args[0]`` is ``self`` or ``cls``). The form of the hooks not yet moved to
+#: the contract above; such a hook handles its own failures.
 Hook = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
+#: The forms of the hook contract (see the module docstring).
+HOOK_KINDS = ("raw", "before", "after", "around")
 #: ``check(owner, function)``: the class or module holding the point, and pip's function.
 ShapeCheck = Callable[[Any, Callable[..., Any]], Union[str, None]]
 
@@ -53,17 +75,80 @@ def with_argument(
     return args, {**kwargs, name: value}
 
 
+class Passthrough(Exception):
+    """Raised by a hook on purpose to reach another hook of its feature (a restart, say):
+    the registry lets it through untouched."""
+
+
+@dataclass(frozen=True)
+class _Parameters:
+    """pip's function's parameters, read once when the point is applied."""
+
+    positions: dict[str, int]
+    defaults: dict[str, Any]
+
+    @classmethod
+    def of(cls, function: Callable[..., Any]) -> _Parameters:
+        positions: dict[str, int] = {}
+        defaults: dict[str, Any] = {}
+        for index, parameter in enumerate(inspect.signature(function).parameters.values()):
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                positions[parameter.name] = index
+            if parameter.default is not parameter.empty:
+                defaults[parameter.name] = parameter.default
+        return cls(positions, defaults)
+
+
+class Call:
+    """One call of pip's function, its arguments reachable by parameter name, wherever pip
+    passed them (by position, by keyword, or not at all: then the default)."""
+
+    __slots__ = ("_parameters", "args", "kwargs")
+
+    def __init__(self, parameters: _Parameters, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self._parameters = parameters
+        self.args = args
+        self.kwargs = kwargs
+
+    def __getitem__(self, name: str) -> Any:
+        position = self._parameters.positions.get(name)
+        if position is not None and position < len(self.args):
+            return self.args[position]
+        if name in self.kwargs:
+            return self.kwargs[name]
+        if name in self._parameters.defaults:
+            return self._parameters.defaults[name]
+        raise TypeError(f"pip passed no {name!r}")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except TypeError:
+            return default
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        position = self._parameters.positions.get(name)
+        if position is not None and position < len(self.args):
+            args = self.args
+            self.args = (*args[:position], value, *args[position + 1 :])
+        else:
+            self.kwargs = {**self.kwargs, name: value}
+
+
 @dataclass(frozen=True)
 class PatchPoint:
     patch_set: str
     module: str
     attribute: str
-    hook: Hook
+    #: A :data:`Hook` for ``kind="raw"``; otherwise the form ``kind`` names.
+    hook: Callable[..., Any]
     #: The leading parameter names, in order, that the hook relies on.
     params: tuple[str, ...] = ()
     required: bool = True
     #: Extra structural check of pip's function; returns why it does not fit, or None.
     check: ShapeCheck | None = None
+    #: One of :data:`HOOK_KINDS`.
+    kind: str = "raw"
 
     @property
     def key(self) -> str:
@@ -92,6 +177,10 @@ class PatchSet:
     fail_closed: bool = False
     #: ``needed(settings)``: whether the settings give the set anything to do (None: always).
     needed: Callable[[Any], bool] | None = None
+    #: Put before the text of our errors when they become pip's.
+    error_prefix: str = ""
+    #: For a fail-closed set: what going on after an internal error would risk.
+    risk: str = "go on without a protection that was asked for"
 
     def wanted_for(self, command: str) -> bool:
         return not self.commands or command in self.commands
@@ -154,16 +243,136 @@ def _shape_problem(point: PatchPoint, target: _Target) -> str | None:
     return None
 
 
-def _make_wrapper(point: PatchPoint, original: Callable[..., Any]) -> Callable[..., Any]:
-    hook = point.hook
-    patch_set = point.patch_set
+_EXCEPTIONS = "pip._internal.exceptions"
 
-    @functools.wraps(original)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not _state.STATE.is_live(patch_set):
-            return original(*args, **kwargs)
-        return hook(original, args, kwargs)
 
+def _is_pip_error(exc: BaseException) -> bool:
+    pip_error = getattr(sys.modules.get(_EXCEPTIONS), "PipError", None)
+    return isinstance(pip_error, type) and isinstance(exc, pip_error)
+
+
+def pip_error(class_name: str, message: str) -> Exception:
+    """An instance of one of pip's exception classes (imported by pip long before)."""
+    error_class: type[Exception] = getattr(sys.modules[_EXCEPTIONS], class_name)
+    return error_class(message)
+
+
+def _failure(patch_set: PatchSet, exc: Exception) -> Exception | None:
+    """What a hook's exception becomes: an error to raise instead, or None (fail open)."""
+    if isinstance(exc, Passthrough) or _is_pip_error(exc):
+        return exc
+    if isinstance(exc, WheelnextPipError):
+        return pip_error("InstallationError", f"{patch_set.error_prefix}{exc}")
+    if patch_set.fail_closed:
+        logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
+        return pip_error(
+            "InstallationError",
+            f"wheelnext-pip: internal error in {patch_set.name} ({type(exc).__name__}: "
+            f"{exc}); stopping rather than {patch_set.risk}",
+        )
+    hook_failed(patch_set.name, exc)
+    return None
+
+
+class _Proceed:
+    """``proceed()`` of an around-hook: pip's function with the call's arguments."""
+
+    __slots__ = ("call", "called", "original", "raised", "result")
+
+    def __init__(self, original: Callable[..., Any], call: Call) -> None:
+        self.original = original
+        self.call = call
+        self.called = False
+        self.result: Any = None
+        self.raised: BaseException | None = None
+
+    def __call__(self) -> Any:
+        self.called = True
+        try:
+            self.result = self.original(*self.call.args, **self.call.kwargs)
+        except BaseException as exc:
+            self.raised = exc
+            raise
+        return self.result
+
+
+def _make_wrapper(
+    point: PatchPoint, patch_set: PatchSet, original: Callable[..., Any]
+) -> Callable[..., Any]:
+    hook: Any = point.hook
+    name = point.patch_set
+    kind = point.kind
+    is_live = _state.STATE.is_live
+
+    if kind == "raw":
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_live(name):
+                return original(*args, **kwargs)
+            return hook(original, args, kwargs)
+
+        return _stamped(wrapper, point, original)
+
+    parameters = _Parameters.of(original)
+
+    if kind == "before":
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_live(name):
+                return original(*args, **kwargs)
+            call = Call(parameters, args, kwargs)
+            try:
+                hook(call)
+            except Exception as exc:
+                error = _failure(patch_set, exc)
+                if error is not None:
+                    raise error from (None if error is exc else exc)
+                return original(*args, **kwargs)
+            return original(*call.args, **call.kwargs)
+
+    elif kind == "after":
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_live(name):
+                return original(*args, **kwargs)
+            result = original(*args, **kwargs)
+            try:
+                return hook(Call(parameters, args, kwargs), result)
+            except Exception as exc:
+                error = _failure(patch_set, exc)
+                if error is not None:
+                    raise error from (None if error is exc else exc)
+                return result
+
+    elif kind == "around":
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_live(name):
+                return original(*args, **kwargs)
+            proceed = _Proceed(original, Call(parameters, args, kwargs))
+            try:
+                return hook(proceed.call, proceed)
+            except Exception as exc:
+                if exc is proceed.raised:
+                    raise  # pip's own outcome
+                error = _failure(patch_set, exc)
+                if error is not None:
+                    raise error from (None if error is exc else exc)
+                if proceed.called:
+                    if proceed.raised is not None:
+                        raise proceed.raised from None
+                    return proceed.result
+                return original(*args, **kwargs)
+
+    else:
+        raise ValueError(f"unknown hook kind {kind!r} for {point.ident}")
+    return _stamped(wrapper, point, original)
+
+
+def _stamped(
+    wrapper: Callable[..., Any], point: PatchPoint, original: Callable[..., Any]
+) -> Callable[..., Any]:
+    functools.update_wrapper(wrapper, original)
     setattr(wrapper, STAMP, point.ident)
     return wrapper
 
@@ -179,10 +388,10 @@ def _carries_stamp(function: Any, ident: str) -> bool:
     return False
 
 
-def _apply(point: PatchPoint, target: _Target) -> None:
+def _apply(point: PatchPoint, patch_set: PatchSet, target: _Target) -> None:
     if _carries_stamp(target.function, point.ident):
         return  # already applied in this process
-    wrapper = _make_wrapper(point, target.function)
+    wrapper = _make_wrapper(point, patch_set, target.function)
     replacement: Any = wrapper
     if isinstance(target.raw, classmethod):
         replacement = classmethod(wrapper)
@@ -244,7 +453,7 @@ def apply_set(patch_set: PatchSet) -> PatchSetStatus:
         done: list[str] = []
         try:
             for point, target in fitting:
-                _apply(point, target)
+                _apply(point, patch_set, target)
                 done.append(point.ident)
         except Exception as exc:  # e.g. a read-only attribute in an unusual pip build
             for key in reversed(done):

@@ -35,13 +35,7 @@ from typing import Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import (
-    PatchPoint,
-    PatchSet,
-    argument,
-    hook_failed,
-    with_argument,
-)
+from wheelnext_pip._pip.registry import Call, Passthrough, PatchPoint, PatchSet, hook_failed
 from wheelnext_pip.extras import (
     PLACEHOLDER,
     canonical_name,
@@ -68,7 +62,7 @@ _EMPTY_BRACKETS: dict[int, Any] = {}
 VERBOSE = 15
 
 
-class _Restart(Exception):
+class _Restart(Passthrough):
     """The resolution must run again: a project's defaults were met too late."""
 
 
@@ -76,31 +70,20 @@ def is_marked_empty(requirement: Any) -> bool:
     return _EMPTY_BRACKETS.get(id(requirement)) is requirement
 
 
-def _requirement_init(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = original(*args, **kwargs)
-    try:
-        text = args[1] if len(args) > 1 else kwargs.get("requirement_string")
-        if isinstance(text, str) and has_empty_brackets(text):
-            _EMPTY_BRACKETS[id(args[0])] = args[0]
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+def _requirement_init(call: Call, result: Any) -> Any:
+    text = call["requirement_string"]
+    if isinstance(text, str) and has_empty_brackets(text):
+        requirement = call["self"]
+        _EMPTY_BRACKETS[id(requirement)] = requirement
     return result
 
 
-def _requirement_str(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    text = original(*args, **kwargs)
-    try:
-        requirement = args[0]
-        if is_marked_empty(requirement) and isinstance(text, str):
-            name = requirement.name
-            if text.startswith(name) and not text[len(name) :].startswith("["):
-                return f"{name}[]{text[len(name) :]}"
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+def _requirement_str(call: Call, text: Any) -> Any:
+    requirement = call["self"]
+    if is_marked_empty(requirement) and isinstance(text, str):
+        name = requirement.name
+        if text.startswith(name) and not text[len(name) :].startswith("["):
+            return f"{name}[]{text[len(name) :]}"
     return text
 
 
@@ -112,29 +95,23 @@ def _wants_defaults(ireq: Any) -> bool:
     return not excluded or ireq.name not in excluded
 
 
-def _make_requirements_from_install_req(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    factory, ireq, *rest = args
-    noted_links: list[Any] | None = None
-    try:
-        if _wants_defaults(ireq):
-            ledger = _state.STATE.default_extras
-            project = canonical_name(ireq.name)
-            if project in ledger.declaring:
-                # A copy: pip's own ireq (and so its messages and report) stays untouched.
-                ireq = copy.copy(ireq)
-                ireq.extras = {PLACEHOLDER}
-                _scrub_candidate_logs()
-            else:
-                # Stock pip's requirement; noted in case a candidate declares defaults later.
-                ledger.bare_before.add(project)
-                if ireq.link is not None:
-                    noted_links = ledger.bare_links
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-    made = original(factory, ireq, *rest, **kwargs)
-    return made if noted_links is None else _note_bare_links(made, noted_links)
+def _make_requirements_from_install_req(call: Call, proceed: Callable[[], Any]) -> Any:
+    ireq = call["ireq"]
+    if not _wants_defaults(ireq):
+        return proceed()
+    ledger = _state.STATE.default_extras
+    project = canonical_name(ireq.name)
+    if project in ledger.declaring:
+        # A copy: pip's own ireq (and so its messages and report) stays untouched.
+        ireq = copy.copy(ireq)
+        ireq.extras = {PLACEHOLDER}
+        call["ireq"] = ireq
+        _scrub_candidate_logs()
+        return proceed()
+    # Stock pip's requirement; noted in case a candidate declares defaults later.
+    ledger.bare_before.add(project)
+    made = proceed()
+    return made if ireq.link is None else _note_bare_links(made, ledger.bare_links)
 
 
 def _note_bare_links(made: Any, noted: list[Any]) -> Any:
@@ -179,25 +156,13 @@ def _with_bases(requirements: Any) -> list[Any]:
     return result
 
 
-def _get_dependencies(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    dependencies = list(original(*args, **kwargs))
-    try:
-        return _with_bases(dependencies)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-        return dependencies
+def _get_dependencies(call: Call, dependencies: Any) -> Any:
+    # pip <= 23.2 returns a list; a generator would be spent if this failed half-way.
+    return _with_bases(list(dependencies)) if isinstance(dependencies, list) else dependencies
 
 
-def _collect_root_requirements(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    collected = original(*args, **kwargs)
-    try:
-        collected.requirements[:] = _with_bases(collected.requirements)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+def _collect_root_requirements(call: Call, collected: Any) -> Any:
+    collected.requirements[:] = _with_bases(collected.requirements)
     return collected
 
 
@@ -229,24 +194,22 @@ def _declared(dist: Any, project: str, version: Any) -> tuple[str, ...]:
     return declared.defaults
 
 
-def _iter_dependencies(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _iter_dependencies(call: Call, proceed: Callable[[], Any]) -> Any:
     """The defaults node's dependencies: the placeholder becomes this candidate's defaults."""
-    candidate = args[0]
+    candidate = call["self"]
     if PLACEHOLDER not in candidate.extras:
-        return original(*args, **kwargs)
+        return proceed()
     defaults: tuple[str, ...] = ()
+    # A copy: self.extras feeds hash and identity.
+    expanded = copy.copy(candidate)
+    expanded.extras = candidate.extras - {PLACEHOLDER}
     try:
         name = canonical_name(str(candidate.base.name))
         defaults = _declared(candidate.base.dist, name, candidate.version)
-        expanded = copy.copy(candidate)
-        # A copy: self.extras feeds hash and identity.
-        expanded.extras = (candidate.extras - {PLACEHOLDER}) | frozenset(defaults)
+        expanded.extras = expanded.extras | frozenset(defaults)
     except Exception as exc:
+        # Not left to the registry: pip's own function would see the placeholder.
         hook_failed(FEATURE, exc)
-        expanded = copy.copy(candidate)
-        expanded.extras = candidate.extras - {PLACEHOLDER}
     if defaults:
         announced = _state.STATE.default_extras.announced
         key = (name, str(candidate.version))
@@ -256,20 +219,14 @@ def _iter_dependencies(
         report.annotate(name, default_extras=list(defaults))
     if not expanded.extras:
         return _base_only(candidate)
-    return original(expanded, *args[1:], **kwargs)
+    call["self"] = expanded
+    return proceed()
 
 
-def _base_iter_dependencies(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _base_iter_dependencies(call: Call, dependencies: Any) -> Any:
     """A pinned base candidate: learn whether its project declares defaults, and add its
     defaults node when the project was named bare before that was known."""
-    dependencies = original(*args, **kwargs)
-    try:
-        node = _late_defaults_node(args[0], argument(args, kwargs, 1, "with_requires"))
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-        return dependencies
+    node = _late_defaults_node(call["self"], call["with_requires"])
     return dependencies if node is None else itertools.chain(dependencies, (node,))
 
 
@@ -327,29 +284,22 @@ def _late_nodes_went_wrong(result: Any) -> bool:
     return False
 
 
-def _resolvelib_resolve(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _resolvelib_resolve(call: Call, proceed: Callable[[], Any]) -> Any:
     """Check a finished resolution in which candidates added their defaults nodes."""
     ledger = _state.STATE.default_extras
     try:
-        result = original(*args, **kwargs)
+        result = proceed()
     except Exception as exc:
         # A failure with late nodes may be theirs: decide it with the projects known.
         if ledger.injected and type(exc).__module__.startswith(RESOLVELIB):
             raise _Restart from exc
         raise
-    try:
-        went_wrong = bool(ledger.injected) and _late_nodes_went_wrong(result)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-        return result
-    if went_wrong:
+    if ledger.injected and _late_nodes_went_wrong(result):
         raise _Restart
     return result
 
 
-def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _resolve(call: Call, proceed: Callable[[], Any]) -> Any:
     """pip's resolution, run again while a run learns of projects that declare defaults
     too late. Each restart follows an attempt that learnt at least one such project, so
     there are at most as many restarts as projects that declare defaults. pip's factory
@@ -358,7 +308,7 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
     while True:
         ledger.start_attempt()
         try:
-            return original(*args, **kwargs)
+            return proceed()
         except _Restart:
             ledger.restarts += 1
             logger.log(
@@ -375,15 +325,12 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
 _DEDUPLICATE_FROM = 32
 
 
-def _criterion_init(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    incompatibilities = argument(args, kwargs, 3, "incompatibilities")
+def _criterion_init(call: Call) -> None:
+    incompatibilities = call["incompatibilities"]
     if len(incompatibilities) > _DEDUPLICATE_FROM:
         unique = list({id(candidate): candidate for candidate in incompatibilities}.values())
         if len(unique) < len(incompatibilities):
-            args, kwargs = with_argument(args, kwargs, 3, "incompatibilities", unique)
-    return original(*args, **kwargs)
+            call["incompatibilities"] = unique
 
 
 def _base_only(candidate: Any) -> Any:
@@ -424,73 +371,48 @@ def _scrub_candidate_logs() -> None:
         logging.getLogger(name).addFilter(_SCRUBBER)
 
 
-def _get_installation_error(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _get_installation_error(call: Call, proceed: Callable[[], Any]) -> Any:
     _scrub_candidate_logs()
-    error = original(*args, **kwargs)
-    try:
-        if any(isinstance(arg, str) and PLACEHOLDER in arg for arg in error.args):
-            error.args = tuple(
-                scrub_placeholder(arg) if isinstance(arg, str) else arg for arg in error.args
-            )
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+    error = proceed()
+    if any(isinstance(arg, str) and PLACEHOLDER in arg for arg in error.args):
+        error.args = tuple(
+            scrub_placeholder(arg) if isinstance(arg, str) else arg for arg in error.args
+        )
     return error
 
 
-def _set_requirement_extras(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _set_requirement_extras(call: Call, requirement: Any) -> Any:
     """pip 23.3+ drops extras by writing ``pkg[]``: that is pip's "no extras", never the
     user's opt-out, so it must not carry our ``pkg[]`` mark (nor show as ``pkg[]``)."""
-    requirement = original(*args, **kwargs)
-    try:
-        if not argument(args, kwargs, 1, "new_extras"):
-            _EMPTY_BRACKETS.pop(id(requirement), None)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+    if not call["new_extras"]:
+        _EMPTY_BRACKETS.pop(id(requirement), None)
     return requirement
 
 
-def _install_req_without_placeholder(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _install_req_without_placeholder(call: Call, ireq: Any) -> Any:
     """pip 24+ copies the template's extras into the install requirement of the base
     candidate: the placeholder would then name the package in pip's own lines
     (``For req: pkg[x-pep771-default]``) and in what it installs."""
-    ireq = original(*args, **kwargs)
-    try:
-        extras = getattr(ireq, "extras", None)
-        if extras and PLACEHOLDER in extras:
-            ireq.extras = {extra for extra in extras if extra != PLACEHOLDER}
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+    extras = getattr(ireq, "extras", None)
+    if extras and PLACEHOLDER in extras:
+        ireq.extras = {extra for extra in extras if extra != PLACEHOLDER}
     return ireq
 
 
-def _extend_extras(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _extend_extras(call: Call, proceed: Callable[[], Any]) -> Any:
     """pip 24+ folds each extras node's name into the install requirement of its base
     (``pkg[x-pep771-default]``), which pip then prints (``For req: ...``): never the
     placeholder."""
-    try:
-        extras = argument(args, kwargs, 1, "extras")
-        if PLACEHOLDER in extras:
-            kept = [extra for extra in extras if extra != PLACEHOLDER]
-            if not kept:
-                return argument(args, kwargs, 0, "ireq")
-            args, kwargs = with_argument(args, kwargs, 1, "extras", kept)
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-    return original(*args, **kwargs)
+    extras = call["extras"]
+    if PLACEHOLDER in extras:
+        kept = [extra for extra in extras if extra != PLACEHOLDER]
+        if not kept:
+            return call["ireq"]
+        call["extras"] = kept
+    return proceed()
 
 
-def _extras_candidate_str(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    text = original(*args, **kwargs)
+def _extras_candidate_str(call: Call, text: Any) -> Any:
     return scrub_placeholder(text) if isinstance(text, str) else text
 
 
@@ -503,6 +425,7 @@ DEFAULT_EXTRAS = PatchSet(
             "Factory.get_installation_error",
             _get_installation_error,
             params=("self", "e", "constraints"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -511,6 +434,7 @@ DEFAULT_EXTRAS = PatchSet(
             _set_requirement_extras,
             params=("req", "new_extras"),
             required=False,  # pip >= 23.3
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -518,9 +442,15 @@ DEFAULT_EXTRAS = PatchSet(
             "Requirement.__init__",
             _requirement_init,
             params=("self", "requirement_string"),
+            kind="after",
         ),
         PatchPoint(
-            FEATURE, REQUIREMENTS, "Requirement.__str__", _requirement_str, params=("self",)
+            FEATURE,
+            REQUIREMENTS,
+            "Requirement.__str__",
+            _requirement_str,
+            params=("self",),
+            kind="after",
         ),
         (
             PatchPoint(
@@ -529,6 +459,7 @@ DEFAULT_EXTRAS = PatchSet(
                 "Factory._make_requirements_from_install_req",
                 _make_requirements_from_install_req,
                 params=("self", "ireq", "requested_extras"),
+                kind="around",
             ),
             PatchPoint(
                 FEATURE,
@@ -536,6 +467,7 @@ DEFAULT_EXTRAS = PatchSet(
                 "Factory._make_requirement_from_install_req",
                 _make_requirements_from_install_req,
                 params=("self", "ireq", "requested_extras"),
+                kind="around",
             ),
         ),
         # pip <= 23.2 only (see _base_of).
@@ -547,6 +479,7 @@ DEFAULT_EXTRAS = PatchSet(
             params=("self", "candidate"),
             required=False,
             check=_pip_yields_no_bases,
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -556,6 +489,7 @@ DEFAULT_EXTRAS = PatchSet(
             params=("self", "root_ireqs"),
             required=False,
             check=_pip_yields_no_bases,
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -563,6 +497,7 @@ DEFAULT_EXTRAS = PatchSet(
             "ExtrasCandidate.iter_dependencies",
             _iter_dependencies,
             params=("self", "with_requires"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -570,6 +505,7 @@ DEFAULT_EXTRAS = PatchSet(
             "_InstallRequirementBackedCandidate.iter_dependencies",
             _base_iter_dependencies,
             params=("self", "with_requires"),
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -577,6 +513,7 @@ DEFAULT_EXTRAS = PatchSet(
             "AlreadyInstalledCandidate.iter_dependencies",
             _base_iter_dependencies,
             params=("self", "with_requires"),
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -584,6 +521,7 @@ DEFAULT_EXTRAS = PatchSet(
             "Resolver.resolve",
             _resolve,
             params=("self", "root_reqs", "check_supported_wheels"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -591,6 +529,7 @@ DEFAULT_EXTRAS = PatchSet(
             "Resolver.resolve",
             _resolvelib_resolve,
             params=("self", "requirements", "max_rounds"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -598,6 +537,7 @@ DEFAULT_EXTRAS = PatchSet(
             "Criterion.__init__",
             _criterion_init,
             params=("self", "candidates", "information", "incompatibilities"),
+            kind="before",
         ),
         PatchPoint(
             FEATURE,
@@ -606,6 +546,7 @@ DEFAULT_EXTRAS = PatchSet(
             _extend_extras,
             params=("ireq", "extras"),
             required=False,  # pip >= 24.0
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -613,6 +554,7 @@ DEFAULT_EXTRAS = PatchSet(
             "make_install_req_from_link",
             _install_req_without_placeholder,
             params=("link", "template"),
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -620,6 +562,7 @@ DEFAULT_EXTRAS = PatchSet(
             "make_install_req_from_editable",
             _install_req_without_placeholder,
             params=("link", "template"),
+            kind="after",
         ),
         PatchPoint(
             FEATURE,
@@ -628,6 +571,7 @@ DEFAULT_EXTRAS = PatchSet(
             _extras_candidate_str,
             params=("self",),
             required=False,
+            kind="after",
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "lock"}),
@@ -637,29 +581,23 @@ DEFAULT_EXTRAS = PatchSet(
 LEGACY_FEATURE = "default-extras-legacy-resolver"
 
 
-def _legacy_get_dist_for(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _legacy_get_dist_for(call: Call, dist: Any) -> Any:
     """pip's legacy resolver never applies defaults: say so for a package that has some
     (and stay silent where none has any, as stock pip is)."""
-    dist = original(*args, **kwargs)
-    try:
-        values = dist.metadata.get_all("Default-Extra")
-        project = canonical_name(str(dist.canonical_name))
-        warned = _state.STATE.default_extras.legacy_warned
-        if values and project not in warned:
-            defaults = declared_defaults(values, dist.iter_provided_extras()).defaults
-            if defaults:
-                warned.add(project)
-                logger.warning(
-                    "wheelnext-pip: %s %s declares default extras [%s] (PEP 771), which "
-                    "pip's legacy resolver does not apply",
-                    project,
-                    dist.version,
-                    ", ".join(defaults),
-                )
-    except Exception as exc:
-        hook_failed(LEGACY_FEATURE, exc)
+    values = dist.metadata.get_all("Default-Extra")
+    project = canonical_name(str(dist.canonical_name))
+    warned = _state.STATE.default_extras.legacy_warned
+    if values and project not in warned:
+        defaults = declared_defaults(values, dist.iter_provided_extras()).defaults
+        if defaults:
+            warned.add(project)
+            logger.warning(
+                "wheelnext-pip: %s %s declares default extras [%s] (PEP 771), which "
+                "pip's legacy resolver does not apply",
+                project,
+                dist.version,
+                ", ".join(defaults),
+            )
     return dist
 
 
@@ -673,6 +611,7 @@ LEGACY_RESOLVER_NOTICE = PatchSet(
             "Resolver._get_dist_for",
             _legacy_get_dist_for,
             params=("self", "req"),
+            kind="after",
         ),
     ),
     commands=frozenset({"install", "download", "wheel"}),
