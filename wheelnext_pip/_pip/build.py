@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip._settings import Settings
 from wheelnext_pip.build_isolation import (
     BuildIsolationError,
@@ -67,7 +67,6 @@ WHEEL_BUILDER = "pip._internal.wheel_builder"
 CACHE = "pip._internal.cache"
 BUILD_ENV = "pip._internal.build_env"
 BUILD_ENV_VIRTUAL = "pip._internal.build_env.virtual"
-EXCEPTIONS = "pip._internal.exceptions"
 METADATA = "pip._internal.metadata"
 
 PTH_NAME = "wheelnext-pip-passthrough.pth"
@@ -99,17 +98,6 @@ def _once(key: str, level: int, message: str) -> None:
 
 def _settings() -> Settings | None:
     return _state.STATE.settings
-
-
-def _installation_error(message: str) -> Exception:
-    error_class: type[Exception] = sys.modules[EXCEPTIONS].InstallationError
-    return error_class(message)
-
-
-def _is_pip_error(exc: BaseException) -> bool:
-    """pip's own errors (a malformed pyproject.toml, ...) propagate untouched."""
-    pip_error = getattr(sys.modules.get(EXCEPTIONS), "PipError", None)
-    return isinstance(pip_error, type) and isinstance(exc, pip_error)
 
 
 # -- which project is this -------------------------------------------------------------
@@ -175,77 +163,63 @@ def _prepare_without_isolation(req: Any, project: str, check_build_deps: bool) -
     return True
 
 
-def _get_prepared_distribution(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
     settings = _settings()
-    req = args[0] if args else kwargs.get("req")
+    req = call["req"]
     if settings is None or req is None:
-        return original(*args, **kwargs)
-    try:
-        mode = args[3] if len(args) > 3 else kwargs["build_isolation"]
-        check_build_deps = bool(args[4] if len(args) > 4 else kwargs.get("check_build_deps"))
-        build = None
-        if _is_source_build(req):
-            pyproject = _read_pyproject(req)
-            project = _project_of(req, pyproject)
-            if project is not None:
-                build = _Build(project, canonical(project))
-        if build is not None and build.key in settings.no_build_isolation_package:
-            if _is_off(mode):
-                logger.debug(
-                    "wheelnext-pip: %s is in no-build-isolation-package, but "
-                    "--no-build-isolation already builds every project without isolation",
-                    build.project,
-                )
-                NOT_CACHED.add(build.key)
-            elif _prepare_without_isolation(req, build.project, check_build_deps):
-                off = _off_value(mode)
-                logger.info(message_no_isolation(build.project))
-                NOT_CACHED.add(build.key)
-                if len(args) > 3:
-                    args = (*args[:3], off, *args[4:])
-                else:
-                    kwargs = {**kwargs, "build_isolation": off}
-        elif build is not None and not _is_off(mode):
-            declared = [
-                name
-                for name in declared_passthrough(pyproject)
-                if name not in settings.build_isolation_passthrough
-            ]
-            if declared:
-                logger.info(message_declared(build.project, declared))
-            if mode == "venv" and settings.build_isolation_passthrough:
-                _once(
-                    "venv",
-                    logging.WARNING,
-                    "wheelnext-pip: build-isolation-passthrough does not apply with "
-                    "--use-feature=venv-isolation; build requirements are installed into "
-                    "each build venv as usual",
-                )
-        elif build is not None and settings.build_isolation_passthrough:
-            _once(
-                "moot-passthrough",
-                logging.DEBUG,
-                "wheelnext-pip: build-isolation-passthrough is moot with --no-build-isolation "
-                "(every build uses the target environment)",
-            )
-        elif build is None and _is_source_build(req):
+        return proceed()
+    mode = call["build_isolation"]
+    check_build_deps = bool(call["check_build_deps"])
+    build = None
+    if _is_source_build(req):
+        pyproject = _read_pyproject(req)
+        project = _project_of(req, pyproject)
+        if project is not None:
+            build = _Build(project, canonical(project))
+    if build is not None and build.key in settings.no_build_isolation_package:
+        if _is_off(mode):
             logger.debug(
-                "wheelnext-pip: the project name of %s is not known before its build; "
-                "no-build-isolation-package cannot match it",
-                req,
+                "wheelnext-pip: %s is in no-build-isolation-package, but "
+                "--no-build-isolation already builds every project without isolation",
+                build.project,
             )
-    except BuildIsolationError as exc:
-        raise _installation_error(str(exc)) from None
-    except Exception as exc:
-        if _is_pip_error(exc):
-            raise
-        hook_failed(FEATURE, exc)
-        return original(*args, **kwargs)
+            NOT_CACHED.add(build.key)
+        elif _prepare_without_isolation(req, build.project, check_build_deps):
+            logger.info(message_no_isolation(build.project))
+            NOT_CACHED.add(build.key)
+            call["build_isolation"] = _off_value(mode)
+    elif build is not None and not _is_off(mode):
+        declared = [
+            name
+            for name in declared_passthrough(pyproject)
+            if name not in settings.build_isolation_passthrough
+        ]
+        if declared:
+            logger.info(message_declared(build.project, declared))
+        if mode == "venv" and settings.build_isolation_passthrough:
+            _once(
+                "venv",
+                logging.WARNING,
+                "wheelnext-pip: build-isolation-passthrough does not apply with "
+                "--use-feature=venv-isolation; build requirements are installed into "
+                "each build venv as usual",
+            )
+    elif build is not None and settings.build_isolation_passthrough:
+        _once(
+            "moot-passthrough",
+            logging.DEBUG,
+            "wheelnext-pip: build-isolation-passthrough is moot with --no-build-isolation "
+            "(every build uses the target environment)",
+        )
+    elif build is None and _is_source_build(req):
+        logger.debug(
+            "wheelnext-pip: the project name of %s is not known before its build; "
+            "no-build-isolation-package cannot match it",
+            req,
+        )
     token = _BUILDING.set(build)
     try:
-        return original(*args, **kwargs)
+        return proceed()
     finally:
         _BUILDING.reset(token)
 
@@ -366,29 +340,13 @@ def _passthrough(env: Any, requirements: list[str], prefix_name: str) -> list[st
     return list(plan.remaining)
 
 
-def _install_hook(requirements_index: int) -> Callable[..., Any]:
-    def hook(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        try:
-            env = args[0]
-            from_args = len(args) > requirements_index
-            given = args[requirements_index] if from_args else kwargs["requirements"]
-            prefix_at = requirements_index + 1
-            prefix_name = args[prefix_at] if len(args) > prefix_at else kwargs["prefix_as_string"]
-            requirements = [str(item) for item in given]
-            remaining = _passthrough(env, requirements, str(prefix_name))
-        except Exception as exc:
-            hook_failed(FEATURE, exc)
-            return original(*args, **kwargs)
-        if remaining is None:
-            # ``given`` may have been a one-shot iterable: hand pip the copy.
-            remaining = requirements
-        if from_args:
-            args = (*args[:requirements_index], remaining, *args[requirements_index + 1 :])
-        else:
-            kwargs = {**kwargs, "requirements": remaining}
-        return original(*args, **kwargs)
-
-    return hook
+def _install_requirements(call: Call) -> None:
+    # ``requirements`` may be a one-shot iterable: pip gets the copy.
+    requirements = [str(item) for item in call["requirements"]]
+    call["requirements"] = requirements
+    remaining = _passthrough(call["self"], requirements, str(call["prefix_as_string"]))
+    if remaining is not None:
+        call["requirements"] = remaining
 
 
 def _not_abstract(owner: Any, function: Callable[..., Any]) -> str | None:
@@ -400,38 +358,23 @@ def _not_abstract(owner: Any, function: Callable[..., Any]) -> str | None:
 # -- the wheel cache ---------------------------------------------------------------------
 
 
-def _should_cache(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    try:
-        req = args[0] if args else kwargs["req"]
-        name = getattr(req, "name", None)
-        if name and canonical(str(name)) in NOT_CACHED:
-            logger.debug(
-                "wheelnext-pip: %s was built against the target environment; "
-                "its wheel is not cached",
-                name,
-            )
-            return False
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
-    return original(*args, **kwargs)
+def _should_cache(call: Call, proceed: Callable[[], Any]) -> Any:
+    name = getattr(call["req"], "name", None)
+    if name and canonical(str(name)) in NOT_CACHED:
+        logger.debug(
+            "wheelnext-pip: %s was built against the target environment; its wheel is not cached",
+            name,
+        )
+        return False
+    return proceed()
 
 
-def _cache_path_parts(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    parts = original(*args, **kwargs)
-    try:
-        settings = _settings()
-        if settings is not None and isinstance(parts, list):
-            key = cache_key(
-                settings.no_build_isolation_package, settings.build_isolation_passthrough
-            )
-            if key is not None:
-                return [f"wheelnext-build-{key}", *parts]
-    except Exception as exc:
-        hook_failed(FEATURE, exc)
+def _cache_path_parts(call: Call, parts: Any) -> Any:
+    settings = _settings()
+    if settings is not None and isinstance(parts, list):
+        key = cache_key(settings.no_build_isolation_package, settings.build_isolation_passthrough)
+        if key is not None:
+            return [f"wheelnext-build-{key}", *parts]
     return parts
 
 
@@ -500,6 +443,7 @@ BUILD_ISOLATION = PatchSet(
                 "_get_prepared_distribution",
                 _get_prepared_distribution,
                 params=("req", "build_tracker", "build_env_installer", *_PREPARE_PARAMS),
+                kind="around",
             ),
             PatchPoint(
                 FEATURE,
@@ -507,6 +451,7 @@ BUILD_ISOLATION = PatchSet(
                 "_get_prepared_distribution",
                 _get_prepared_distribution,
                 params=("req", "build_tracker", "finder", *_PREPARE_PARAMS),
+                kind="around",
             ),
         ),
         (
@@ -514,34 +459,40 @@ BUILD_ISOLATION = PatchSet(
                 FEATURE,
                 BUILD_ENV_VIRTUAL,
                 "VirtualBuildEnvironment.install_requirements",
-                _install_hook(1),
+                _install_requirements,
                 params=("self", "requirements", "prefix_as_string"),
                 check=_not_abstract,
+                kind="before",
             ),
             PatchPoint(
                 FEATURE,
                 BUILD_ENV,
                 "BuildEnvironment.install_requirements",
-                _install_hook(1),
+                _install_requirements,
                 params=("self", "requirements", "prefix_as_string"),
                 check=_not_abstract,
+                kind="before",
             ),
             PatchPoint(
                 FEATURE,
                 BUILD_ENV,
                 "BuildEnvironment.install_requirements",
-                _install_hook(2),
+                _install_requirements,
                 params=("self", "finder", "requirements", "prefix_as_string"),
                 check=_not_abstract,
+                kind="before",
             ),
         ),
-        PatchPoint(FEATURE, WHEEL_BUILDER, "_should_cache", _should_cache, params=("req",)),
+        PatchPoint(
+            FEATURE, WHEEL_BUILDER, "_should_cache", _should_cache, params=("req",), kind="around"
+        ),
         PatchPoint(
             FEATURE,
             CACHE,
             "Cache._get_cache_path_parts",
             _cache_path_parts,
             params=("self", "link"),
+            kind="after",
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "lock"}),
