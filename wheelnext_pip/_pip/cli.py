@@ -10,12 +10,11 @@ from typing import Any, Callable
 from wheelnext_pip import _state
 from wheelnext_pip._pip import compat, session
 from wheelnext_pip._pip.registry import (
+    Call,
     PatchPoint,
     PatchSet,
     applied_keys,
     apply_set,
-    argument,
-    hook_failed,
 )
 from wheelnext_pip.errors import redact_credentials
 
@@ -52,36 +51,23 @@ def flush_warnings() -> None:
         logger.warning("%s", pending.pop(0))
 
 
-def _setup_logging(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = original(*args, **kwargs)
-    try:
-        _state.STATE.logging_ready = True
-        flush_warnings()
-    except Exception as exc:
-        hook_failed("messages", exc)
+def _setup_logging(call: Call, result: Any) -> Any:
+    _state.STATE.logging_ready = True
+    flush_warnings()
     return result
 
 
-def _command_main(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    try:
-        command = args[0]
-        argv = args[1] if len(args) > 1 else kwargs.get("args", [])
-        error = session.start_command(str(getattr(command, "name", "")), list(argv))
-    except Exception as exc:
-        hook_failed("core", exc)
-        error = None
+def _command_main(call: Call, proceed: Callable[[], Any]) -> Any:
+    name = str(getattr(call["self"], "name", ""))
+    error = session.start_command(name, list(call["args"]))
     if error is not None:
-        if getattr(command, "name", "") in LENIENT_COMMANDS:
+        if name in LENIENT_COMMANDS:
             _state.STATE.pending_warnings.append(error)
         else:
             # pip has not set up logging yet; this is the line pip itself would print.
             sys.stderr.write(f"ERROR: {error}\n")
             return 1
-    return original(*args, **kwargs)
+    return proceed()
 
 
 MESSAGES = PatchSet(
@@ -93,24 +79,28 @@ MESSAGES = PatchSet(
             "setup_logging",
             _setup_logging,
             params=("verbosity", "no_color", "user_log_file"),
+            kind="after",
         ),
     ),
 )
 
 CORE = PatchSet(
     "core",
-    (PatchPoint("core", BASE_COMMAND, "Command.main", _command_main, params=("self", "args")),),
+    (
+        PatchPoint(
+            "core",
+            BASE_COMMAND,
+            "Command.main",
+            _command_main,
+            params=("self", "args"),
+            kind="around",
+        ),
+    ),
 )
 
 
-def _note_options(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    try:
-        _state.STATE.command_options = argument(args, kwargs, 2, "options")
-    except Exception as exc:
-        hook_failed("options", exc)
-    return original(*args, **kwargs)
+def _note_options(call: Call) -> None:
+    _state.STATE.command_options = call["options"]
 
 
 #: Every command that looks for packages builds its index collector from its options.
@@ -123,6 +113,7 @@ OPTIONS = PatchSet(
             "LinkCollector.create",
             _note_options,
             params=("cls", "session", "options"),
+            kind="before",
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),

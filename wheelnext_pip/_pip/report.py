@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip._settings import canonicalize_name
 from wheelnext_pip.extras import PLACEHOLDER
 
@@ -47,24 +47,18 @@ def wheelnext_entry(project: str) -> dict[str, Any]:
     return entry
 
 
-def _install_req_to_dict(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = original(*args, **kwargs)
-    try:
-        ireq = args[1] if len(args) > 1 else kwargs["ireq"]
-        if isinstance(result, dict) and ireq.name:
-            # The default-extras placeholder is ours alone: never let it reach the report.
-            requested = result.get("requested_extras")
-            if isinstance(requested, list) and PLACEHOLDER in requested:
-                requested.remove(PLACEHOLDER)
-                if not requested:
-                    del result["requested_extras"]
-            entry = wheelnext_entry(ireq.name)
-            entry.update(_link_fields(ireq))
-            result["wheelnext"] = entry
-    except Exception as exc:
-        hook_failed("report", exc)
+def _install_req_to_dict(call: Call, result: Any) -> Any:
+    ireq = call["ireq"]
+    if isinstance(result, dict) and ireq.name:
+        # The default-extras placeholder is ours alone: never let it reach the report.
+        requested = result.get("requested_extras")
+        if isinstance(requested, list) and PLACEHOLDER in requested:
+            requested.remove(PLACEHOLDER)
+            if not requested:
+                del result["requested_extras"]
+        entry = wheelnext_entry(ireq.name)
+        entry.update(_link_fields(ireq))
+        result["wheelnext"] = entry
     return result
 
 
@@ -77,6 +71,7 @@ REPORT = PatchSet(
             "InstallationReport._install_req_to_dict",
             _install_req_to_dict,
             params=("cls", "ireq"),
+            kind="after",
         ),
     ),
     commands=frozenset({"install"}),
