@@ -20,6 +20,10 @@ __all__ = ["activate", "deactivate"]
 CLI_MODULE = "pip._internal.cli.base_command"
 MAIN_PARSER = "pip._internal.cli.main_parser"
 _activated = {"done": False}
+#: (pip's main_parser module, its parse_command) while our wrapper stands in for it. The
+#: wrapper is not a registry point: importing the registry would cost ``pip --version``,
+#: which never reaches a command, about 15 ms. ``deactivate`` restores it all the same.
+_parse_command: list[tuple[ModuleType, object]] = []
 
 
 def _on_cli_imported(module: ModuleType) -> None:
@@ -64,6 +68,7 @@ def _on_main_parser_imported(module: ModuleType) -> None:
         parse_command.__wheelnext_pip_point__ = "cli.main_parser:parse_command"  # type: ignore[attr-defined]
         parse_command.__wrapped__ = original  # type: ignore[attr-defined]
         setattr(module, "parse_command", parse_command)  # noqa: B010 - a module global
+        _parse_command.append((module, original))
     except Exception:
         pass  # never break pip's own import
 
@@ -88,5 +93,13 @@ def deactivate() -> None:
 
     _imphook.remove_finder()
     registry.revert_all()
+    while _parse_command:
+        module, original = _parse_command.pop()
+        wrapper = vars(module).get("parse_command")
+        # pip <= 23.x's cli.main imported the name itself: restore every copy.
+        for name in (module.__name__, "pip._internal.cli.main"):
+            holder = sys.modules.get(name)
+            if holder is not None and vars(holder).get("parse_command") is wrapper:
+                setattr(holder, "parse_command", original)  # noqa: B010 - a module global
     _state.reset()
     _activated["done"] = False

@@ -482,3 +482,83 @@ def test_doctor_says_what_is_true(plugin_env: PipEnv, tmp_path: Path) -> None:
     assert typo.returncode == 1
     problems = typo.stdout.split("problems:\n", 1)[1].splitlines()[:-1]
     assert len(problems) == 1, problems
+
+
+_DEACTIVATE_SCRIPT = r"""
+import gc, logging, sys, types
+from wheelnext_pip import _activate
+from wheelnext_pip._pip import registry
+
+STAMP = "__wheelnext_pip_point__"
+
+def ours(function):
+    for _ in range(16):
+        if function is None:
+            return False
+        if getattr(function, STAMP, None):
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+def stamped():
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("pip") or not isinstance(module, types.ModuleType):
+            continue
+        for attribute, value in list(vars(module).items()):
+            # Only functions and classes: other objects (six's lazy modules) import on access.
+            if isinstance(value, types.FunctionType) and ours(value):
+                found.add(f"{name}:{attribute}")
+            if isinstance(value, type) and value.__module__ == name:
+                for member, raw in vars(value).items():
+                    if isinstance(raw, (classmethod, staticmethod)):
+                        raw = raw.__func__
+                    if isinstance(raw, types.FunctionType) and ours(raw):
+                        found.add(f"{name}:{attribute}.{member}")
+    return found
+
+def our_filters():
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    return sorted(
+        f"{logger.name}:{type(f).__name__}" for logger in loggers for f in logger.filters
+        if type(f).__module__.startswith("wheelnext_pip")
+    )
+
+_activate.activate()
+from pip._internal.cli.main import main as pip_main
+status = pip_main(sys.argv[1:])
+before = stamped()
+filters_before = our_filters()
+_activate.deactivate()
+after = stamped()
+print("status", status)
+print("before", len(before), len(filters_before))
+print("after", sorted(after), our_filters())
+"""
+
+
+def test_deactivate_leaves_pip_as_stock(plugin_env: PipEnv, small_index: IndexServer) -> None:
+    """Every patched function, the ``--python`` guard and every logging filter go."""
+    result = plugin_env.run(
+        [
+            "-c",
+            _DEACTIVATE_SCRIPT,
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--index-url",
+            small_index.index_url,
+            "alpha",
+        ],
+        wheelnext="1",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert lines["status"] == "0"
+    patched, filters = (int(value) for value in lines["before"].split())
+    assert patched >= 10, result.stdout  # the test sees the patches it expects to vanish
+    assert filters >= 1
+    assert lines["after"] == "[] []"

@@ -13,6 +13,7 @@ from wheelnext_pip._pip.registry import (
     Call,
     PatchPoint,
     PatchSet,
+    add_log_filter,
     applied_keys,
     apply_set,
 )
@@ -38,7 +39,7 @@ class _RedactCredentials(logging.Filter):
         return True
 
 
-logger.addFilter(_RedactCredentials())
+_REDACT = _RedactCredentials()
 
 BASE_COMMAND = "pip._internal.cli.base_command"
 #: Commands that only warn about bad settings, so a broken file setting can be removed.
@@ -123,6 +124,7 @@ OPTIONS = PatchSet(
 def on_cli_imported(module: ModuleType) -> None:
     """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
     try:
+        add_log_filter(logger.name, _REDACT)
         messages = apply_set(MESSAGES)
         version = compat.pip_version_text()
         level = compat.support_level(version)

@@ -203,6 +203,8 @@ class _Applied:
 
 
 _APPLIED: dict[str, _Applied] = {}
+#: (logger name, filter) of every logging filter added through :func:`add_log_filter`.
+_FILTERS: list[tuple[str, logging.Filter]] = []
 
 
 def _locate(point: PatchPoint) -> _Target | str:
@@ -302,12 +304,11 @@ def _make_wrapper(
     hook: Any = point.hook
     name = point.patch_set
     kind = point.kind
-    is_live = _state.STATE.is_live
 
     if kind == "raw":
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not is_live(name):
+            if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
             return hook(original, args, kwargs)
 
@@ -318,7 +319,7 @@ def _make_wrapper(
     if kind == "before":
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not is_live(name):
+            if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
             call = Call(parameters, args, kwargs)
             try:
@@ -333,7 +334,7 @@ def _make_wrapper(
     elif kind == "after":
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not is_live(name):
+            if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
             result = original(*args, **kwargs)
             try:
@@ -347,7 +348,7 @@ def _make_wrapper(
     elif kind == "around":
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not is_live(name):
+            if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
             proceed = _Proceed(original, Call(parameters, args, kwargs))
             try:
@@ -478,10 +479,22 @@ def apply_set(patch_set: PatchSet) -> PatchSetStatus:
     return status
 
 
+def add_log_filter(logger_name: str, log_filter: logging.Filter) -> None:
+    """Add a filter to one of pip's (or our) loggers, once; :func:`revert_all` removes it."""
+    target = logging.getLogger(logger_name)
+    if log_filter not in target.filters:
+        target.addFilter(log_filter)
+        _FILTERS.append((logger_name, log_filter))
+
+
 def revert_all() -> None:
-    """Restore every attribute this process patched (for tests and ``deactivate``)."""
+    """Restore every attribute this process patched and remove every filter it added (for
+    tests and ``deactivate``)."""
     for key in reversed(list(_APPLIED)):
         _revert(key)
+    while _FILTERS:
+        logger_name, log_filter = _FILTERS.pop()
+        logging.getLogger(logger_name).removeFilter(log_filter)
 
 
 def original_of(patch_set: str, key: str) -> Any:

@@ -35,7 +35,14 @@ from typing import Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import Call, Passthrough, PatchPoint, PatchSet, hook_failed
+from wheelnext_pip._pip.registry import (
+    Call,
+    Passthrough,
+    PatchPoint,
+    PatchSet,
+    add_log_filter,
+    hook_failed,
+)
 from wheelnext_pip.extras import (
     PLACEHOLDER,
     canonical_name,
@@ -368,7 +375,7 @@ _CANDIDATE_LOGGERS = (FACTORY, "pip._internal.resolution.resolvelib.reporter")
 def _scrub_candidate_logs() -> None:
     """Called once the placeholder is in use (the filter is idempotent per logger)."""
     for name in _CANDIDATE_LOGGERS:
-        logging.getLogger(name).addFilter(_SCRUBBER)
+        add_log_filter(name, _SCRUBBER)
 
 
 def _get_installation_error(call: Call, proceed: Callable[[], Any]) -> Any:
