@@ -8,7 +8,7 @@ converts back.
   ``no-build-isolation-package`` lacks in the environment it will build in.
 * :func:`plan_passthrough` decides which build requirements of an isolated build are taken
   from the target environment (with their installed runtime dependencies) instead of being
-  installed, and why the others are not (spec build-isolation.md §5.1).
+  installed, and why the others are not.
 * :func:`link_paths` decides which installed files of a passed-through distribution are
   made visible in the isolated environment, so unrelated host packages stay invisible.
 """

@@ -86,7 +86,8 @@ def declared_defaults(default_extras: Iterable[str], provided_extras: Iterable[s
 def expand_extras(
     requested: Iterable[str], default_extras: Iterable[str], provided_extras: Iterable[str]
 ) -> Expansion:
-    """Replace the placeholder by the candidate's valid defaults (R1, R4, R7, §3)."""
+    """Replace the placeholder by the candidate's valid defaults (PEP 771: bare requirements
+    get them, explicit extras add to them)."""
     requested_set = frozenset(_canonical(extra) for extra in requested)
     if PLACEHOLDER not in requested_set:
         return Expansion(requested_set, (), ())

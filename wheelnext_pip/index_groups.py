@@ -110,7 +110,7 @@ def classify_page(
     failure: str | None,
     file_count: int,
 ) -> PageOutcome:
-    """Classify one location's answer (index-groups.md §5).
+    """Classify one location's answer: files, absent, or an index error (PEP 766 "absent").
 
     ``status`` is the HTTP status pip saw (None when no response came), ``failure`` the
     name of the problem when pip gave up on the page (an exception type, or
@@ -192,7 +192,7 @@ def first_match_step(
     last: bool,
     on_error: str,
 ) -> Step:
-    """The first-match decision after one group answered (index-groups.md §5, §6)."""
+    """The first-match decision after one group answered (PEP 766 "first match")."""
     if outcome.kind == "files":
         return Step("choose")
     if outcome.kind == "error":

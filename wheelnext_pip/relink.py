@@ -6,7 +6,7 @@
 Build tools often ship ``libfoo.so``, ``libfoo.so.1`` and ``libfoo.so.1.2.3`` as three full
 copies because wheels could not carry links. :func:`relink_wheel` keeps the most specific
 name as the real file and replaces every identical alias by a row of
-``{dist-info}/LINKS`` (Wheel-Version 2.0, see ../shared/spec/symlinks.md §2 and §5).
+``{dist-info}/LINKS`` (Wheel-Version 2.0, PEP 778).
 :func:`check_wheel` validates a wheel's links the way the installer does, without
 installing anything.
 
@@ -151,7 +151,7 @@ def find_aliases(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
         if _in_metadata_or_data(info.filename):
             continue
         name = _library_name(info.filename)
-        # A link must lie under a package the wheel installs (spec §5 scope): a library at
+        # A link must lie under a package the wheel installs (the scope rule): a library at
         # the root of the wheel has none once its file is gone.
         if name is not None and name.folder:
             groups.setdefault((name.folder, name.kind, name.stem), []).append((name, info))
@@ -252,7 +252,7 @@ def _zip_link_texts(archive: zipfile.ZipFile) -> dict[str, str]:
 def _plan(
     archive: zipfile.ZipFile, layout: _WheelLayout, wheel: str, record: Sequence[Sequence[str]]
 ) -> LinkPlan:
-    """Validate LINKS and zip link entries of an open wheel (§6)."""
+    """Validate LINKS and zip link entries of an open wheel, as the installer does."""
     link_rows: list[tuple[str, str]] = []
     if layout.links_path in archive.namelist():
         data = archive.read(layout.links_path)

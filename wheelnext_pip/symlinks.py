@@ -2,12 +2,12 @@
 
 Pure policy: it reads member names, RECORD rows and LINKS bytes handed in by the caller,
 never the file system, and imports neither pip nor anything outside the standard library.
-Decisions and rule numbers refer to ``shared/spec/symlinks.md`` (§5 decisions, §6 steps).
+The rules follow PEP 778 and are named by the ``RULE_*`` constants below.
 
 A LINKS row is ``source,target``: *source* is the link to create, *target* the existing
 path it points at. Both are relative to the wheel's lib directory (RECORD's path space)
 with ``/`` separators. A zip member whose mode is ``S_IFLNK`` is a link too; its text is
-relative to the member's folder (§8).
+relative to the member's folder, as a POSIX symlink's text is.
 
 Every refusal is a :class:`LinkError` whose ``str()`` is one line naming the wheel, the
 link (or the LINKS line) and a short, stable rule string (the ``RULE_*`` constants).
@@ -178,7 +178,8 @@ def _record_digest(data: bytes) -> str:
 def check_links_recorded(
     record_rows: Iterable[Sequence[str]], links_path: str, data: bytes, *, wheel: str
 ) -> None:
-    """LINKS must be listed in RECORD with a sha256 hash that matches its bytes (§6.1).
+    """LINKS must be listed in RECORD with a sha256 hash that matches its bytes: a file
+    that RECORD does not vouch for is not trusted.
 
     Every RECORD row naming ``links_path`` must carry the matching hash: a second row
     with another hash would leave it open which one a tool trusts.
@@ -202,7 +203,7 @@ def check_links_recorded(
 
 
 def parse_links_file(data: bytes, *, wheel: str, path: str = "LINKS") -> list[tuple[str, str]]:
-    """The ``(source, target)`` rows of a LINKS file (§6.2).
+    """The ``(source, target)`` rows of a LINKS file (CSV, like RECORD).
 
     UTF-8 CSV as in RECORD; blank lines are ignored; every other row has exactly two
     fields, kept verbatim (no stripping: a path is exactly what the row says). A source
@@ -271,7 +272,7 @@ def parse_record(data: bytes, *, wheel: str, path: str = "RECORD") -> list[list[
 
 
 def _syntax_problem(path: str) -> str | None:
-    """The §5 "path syntax" rule a path breaks, or None."""
+    """The path-syntax rule a path breaks (relative, ``/``-separated, no ``..``), or None."""
     if not path:
         return RULE_EMPTY
     if "\x00" in path:
@@ -319,7 +320,7 @@ def _normalize(path: str) -> str | None:
 
 
 def zip_link_target(member: str, link_text: str, *, wheel: str = "<wheel>") -> str:
-    """The member path a zip ``S_IFLNK`` member points at (§8).
+    """The member path a zip ``S_IFLNK`` member points at.
 
     The text is relative to the member's folder: it is joined to that folder and
     normalised. Absolute text (``/x``, ``C:x``, backslashes) or text that climbs above the
@@ -468,7 +469,7 @@ class _Members:
                 self.occupied[folded[-1]] = (_FILE, member, len(folded))
             top = _top(member)
             if not _is_metadata_dir(top):
-                # §5 scope: the names the wheel itself installs at the top of its lib directory.
+                # Scope: the names the wheel itself installs at the top of its lib directory.
                 self.tops.add(top)
         self.entries = sorted(entries)
 
@@ -491,7 +492,7 @@ def plan_links(
     link_rows: Sequence[tuple[str, str]] = (),
     zip_links: Mapping[str, str] | None = None,
 ) -> LinkPlan:
-    """Validate every link of a wheel before a single file is written (§6 steps 3-7).
+    """Validate every link of a wheel before a single file is written.
 
     ``members`` are every zip member path (folders may appear with a trailing ``/``);
     ``link_rows`` the LINKS rows ``(source, target)``; ``zip_links`` maps the members
@@ -533,7 +534,7 @@ def plan_links(
 
 
 def _check_paths(wheel: str, link: _Link, tops: set[str]) -> None:
-    """§6.3: syntax and scope of both ends."""
+    """Syntax and scope of both ends of every link."""
     for path in (link.source, link.target):
         problem = _syntax_problem(path)
         if problem is not None:
@@ -548,7 +549,7 @@ def _check_paths(wheel: str, link: _Link, tops: set[str]) -> None:
 
 
 def _check_sources(wheel: str, links: Sequence[_Link], members: _Members) -> dict[str, str]:
-    """§6.2/§6.4: one link per source, and no source where the wheel has a file or folder.
+    """One link per source, and no source where the wheel has a file or folder.
 
     Returns source -> target.
     """
@@ -591,7 +592,7 @@ def _first_under(entries: Sequence[str], folder: str) -> str:
 def _check_through_links(
     wheel: str, links: Sequence[_Link], targets: Mapping[str, str], members: _Members
 ) -> None:
-    """§6.5: nothing is written or resolved through a link.
+    """Nothing is written or resolved through a link.
 
     A link source must not be a proper prefix (``source + '/'``) of any member path, link
     source or link target: a directory link ``pkg/d`` would otherwise carry a member
@@ -630,7 +631,7 @@ class _Chain:
 def _resolve_all(
     wheel: str, links: Sequence[_Link], targets: Mapping[str, str], members: _Members
 ) -> dict[str, str]:
-    """§6.6: follow each chain to the member file or folder it ends at.
+    """Follow each chain to the member file or folder it ends at.
 
     Every link is walked once: a walk stops at the first link already resolved and
     reuses its result, so the whole pass is linear in the number of links. Then each link,

@@ -1,6 +1,6 @@
 """Per-package build isolation and passthrough through real pip, on every pip of the matrix.
 
-Each test names the items of ../shared/spec/build-isolation.md §8 it proves. The sdists are
+Each test names the behaviour it proves in its docstring. The sdists are
 built at test time; their backend logs where it ran (``sys.prefix``, ``sys.path``) and what
 it imported, into the directory named by ``WNP_TEST_BACKEND_LOG``.
 """
@@ -460,7 +460,7 @@ def test_passthrough_with_inprocess_build_deps(
 def test_passthrough_looks_in_the_install_target_first(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """§5.1 which host: with --target, the framework installed there is the host copy."""
+    """Which host: with --target, the framework installed there is the host copy."""
     env = fresh_plugin_env
     target = tmp_path / "target"
     env.pip(

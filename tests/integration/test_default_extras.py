@@ -1,7 +1,6 @@
 """Default extras (PEP 771) through real pip and a local index, on every pip of the matrix.
 
-Each test names the item of ../shared/spec/default-extras.md §6 it proves, and shows stock
-pip (the plugin off) as the baseline where that says something.
+Where it says something, a test also shows stock pip (the plugin off) as the baseline.
 """
 
 from __future__ import annotations
@@ -160,7 +159,7 @@ def test_checklist_resolutions(
 
 
 def test_stock_baseline(plugin_env: PipEnv, extras_index: IndexServer) -> None:
-    """20: with the plugin off, ``pkg`` and ``pkg[]`` install nothing extra."""
+    """With the plugin off, ``pkg`` and ``pkg[]`` install nothing extra."""
     for requirement in ("pkg", "pkg[]", "top"):
         names, _, _ = resolve(plugin_env, extras_index, requirement, wheelnext=None)
         assert "dep-r" not in names
@@ -169,7 +168,7 @@ def test_stock_baseline(plugin_env: PipEnv, extras_index: IndexServer) -> None:
 def test_info_line_report_and_no_placeholder(
     plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
 ) -> None:
-    """1, 18: one info line; report shows the defaults, never the placeholder."""
+    """One info line; report shows the defaults, never the placeholder."""
     report_file = tmp_path / "report.json"
     result = plugin_env.pip(
         "install",
@@ -197,14 +196,14 @@ def test_info_line_report_and_no_placeholder(
 def test_backtracking_takes_the_defaults_of_the_chosen_version(
     plugin_env: PipEnv, extras_index: IndexServer
 ) -> None:
-    """11: bt 2.0 has defaults, bt 1.0 none; the blocker forces 1.0."""
+    """bt 2.0 has defaults, bt 1.0 none; the blocker forces 1.0."""
     _, report, _ = resolve(plugin_env, extras_index, "bt", "blocker")
     versions = {i["metadata"]["name"]: i["metadata"]["version"] for i in report["install"]}
     assert versions["bt"] == "1.0"
 
 
 def test_base_requirement_points_only_where_pip_lacks_them(plugin_env: PipEnv) -> None:
-    """11: pip <= 23.2 does not give resolvelib the base of an extras requirement with a
+    """pip <= 23.2 does not give resolvelib the base of an extras requirement with a
     specifier (23.3+ does); two optional points add it there and say why they are skipped
     elsewhere."""
     result = plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1")
@@ -225,7 +224,7 @@ def test_base_requirement_points_only_where_pip_lacks_them(plugin_env: PipEnv) -
 
 
 def test_direct_url_requirements(plugin_env: PipEnv, extras_index: IndexServer) -> None:
-    """14: ``pkg @ file://`` gets the defaults, ``pkg[] @ file://`` does not."""
+    """``pkg @ file://`` gets the defaults, ``pkg[] @ file://`` does not."""
     (wheel,) = extras_index.dists.glob("pkg-1.0-*.whl")  # type: ignore[attr-defined]
     names, _, _ = resolve(plugin_env, extras_index, f"pkg @ {wheel.as_uri()}")
     assert names == {"pkg", "dep-r"}
@@ -236,7 +235,7 @@ def test_direct_url_requirements(plugin_env: PipEnv, extras_index: IndexServer) 
 def test_already_installed_gets_its_defaults_added(
     fresh_plugin_env: PipEnv, extras_index: IndexServer
 ) -> None:
-    """15: ``pkg[]`` then ``pkg``: dep-r is added, pkg is not reinstalled; freeze is clean."""
+    """``pkg[]`` then ``pkg``: dep-r is added, pkg is not reinstalled; freeze is clean."""
     env = fresh_plugin_env
     url = extras_index.index_url
     first = env.pip("install", "--index-url", url, "pkg[]", wheelnext="1")
@@ -253,7 +252,6 @@ def test_already_installed_gets_its_defaults_added(
 def test_constraints_never_add_defaults(
     plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
 ) -> None:
-    """17."""
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("pkg==1.0\n")
     names, _, _ = resolve(plugin_env, extras_index, "-c", str(constraints), "dep-a")
@@ -270,7 +268,6 @@ def test_constraints_never_add_defaults(
 def test_no_default_extras_setting(
     plugin_env: PipEnv, extras_index: IndexServer, value: str, expected: set[str]
 ) -> None:
-    """19."""
     result = plugin_env.pip(
         "install",
         "--dry-run",
@@ -290,7 +287,6 @@ def test_no_default_extras_setting(
 def test_default_extra_not_provided_is_ignored_with_a_warning(
     plugin_env: PipEnv, extras_index: IndexServer
 ) -> None:
-    """22."""
     names, _, stderr = resolve(plugin_env, extras_index, "ghost")
     assert names == {"ghost"}
     assert stderr.count("declares Default-Extra 'ghost' but no such Provides-Extra") == 1
@@ -299,7 +295,7 @@ def test_default_extra_not_provided_is_ignored_with_a_warning(
 def test_build_requirements_get_defaults(
     fresh_plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
 ) -> None:
-    """21: a bare build requirement brings its default extra into the build environment."""
+    """A bare build requirement brings its default extra into the build environment."""
     sdist = make_sdist(
         tmp_path, "builds", "1.0", build_requires=["bpkg"], import_build_requires=["dep_r"]
     )
@@ -314,7 +310,7 @@ def test_build_requirements_get_defaults(
 
 
 def test_legacy_resolver_warns(plugin_env: PipEnv, extras_index: IndexServer) -> None:
-    """24 (where pip still has the legacy resolver): one warning for a package that has
+    """Where pip still has the legacy resolver: one warning for a package that has
     defaults; where none has any, pip prints what stock pip prints."""
 
     def legacy(*requirements: str, wheelnext: str | None = "1") -> Any:
@@ -339,7 +335,7 @@ def test_legacy_resolver_warns(plugin_env: PipEnv, extras_index: IndexServer) ->
 def test_conflict_messages_never_show_the_placeholder(
     plugin_env: PipEnv, extras_index: IndexServer
 ) -> None:
-    """18: pip's resolution-conflict report names ``pkg``, as stock pip would."""
+    """pip's resolution-conflict report names ``pkg``, as stock pip would."""
     result = plugin_env.pip(
         "install", "--dry-run", "--index-url", extras_index.index_url, "pkg", "wantspkg2",
         wheelnext="1",
@@ -354,7 +350,7 @@ def test_conflict_messages_never_show_the_placeholder(
 def test_a_bare_requirement_backtracked_away_adds_no_defaults(
     plugin_env: PipEnv, extras_index: IndexServer, tmp_path: Path
 ) -> None:
-    """R3/R4 after backtracking: lateuser 2.0 names ``pkg`` bare before pkg is known to
+    """After backtracking: lateuser 2.0 names ``pkg`` bare before pkg is known to
     declare defaults, then is rejected; only ``pkg[]`` is left, so no defaults. (The run
     that added pkg's defaults node too early is done again with pkg known.)"""
     report_file = tmp_path / "report.json"

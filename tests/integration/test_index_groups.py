@@ -1,8 +1,7 @@
 """Ranked index groups through real pip and three local HTTP indexes, on every pip of the matrix.
 
 Indexes A and B are the named groups ``a`` and ``b`` (in that order), C is pip's own
-``--index-url`` (the ``default`` group). Each test names the item of
-../shared/spec/index-groups.md §10 it proves; request logs show what was never asked.
+``--index-url`` (the ``default`` group). Request logs show what was never asked.
 """
 
 from __future__ import annotations
@@ -141,7 +140,7 @@ def test_private_group_wins_and_lower_groups_are_never_asked(
 
 
 def test_info_lines_and_verbose_classification(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """§9: one summary line, one line per project from a named group; -v shows each group."""
+    """One summary line, one line per project from a named group; -v shows each group."""
     result = run_pip(plugin_env, indexes, "--dry-run", "foo", "onlyc")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("wheelnext-pip: index groups, first-match: 1. a") == 1
@@ -329,7 +328,7 @@ def test_only_default_is_stock(plugin_env: PipEnv, indexes: Indexes) -> None:
 def test_download_and_index_versions_obey_groups(
     plugin_env: PipEnv, indexes: Indexes, tmp_path: Path
 ) -> None:
-    """§11: pip download and pip index versions use the same ranking."""
+    """pip download and pip index versions use the same ranking."""
     result = run_pip(plugin_env, indexes, "-d", str(tmp_path), "foo", command="download")
     assert result.returncode == 0, result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["foo-1.0-py3-none-any.whl"]
@@ -351,7 +350,7 @@ def test_venv_isolation_is_refused(plugin_env: PipEnv, indexes: Indexes, tmp_pat
 
 
 def test_explain_and_doctor_show_the_groups(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """§9: explain lists the groups, what each answered, the files and the decision."""
+    """Explain lists the groups, what each answered, the files and the decision."""
     env = {"WHEELNEXT_PIP_INDEX_GROUPS": indexes.groups()}
     explain = ["-m", "wheelnext_pip", "explain", "foo", "--index-url", indexes.c.index_url]
     result = plugin_env.run(explain, wheelnext="1", env=env)
@@ -376,7 +375,7 @@ def test_explain_and_doctor_show_the_groups(plugin_env: PipEnv, indexes: Indexes
 def test_python_option_needs_wheelnext_pip_there(
     plugin_env: PipEnv, stock_env: PipEnv, indexes: Indexes
 ) -> None:
-    """§7: pip --python X re-runs pip under X; without wheelnext-pip there, groups would be
+    """pip --python X re-runs pip under X; without wheelnext-pip there, groups would be
     ignored, so pip stops; with it, the ranking holds in the re-run pip."""
     refused = plugin_env.pip(
         "--python", str(stock_env.python), "install", "--dry-run", "--index-url",
@@ -419,7 +418,7 @@ EMPTY_PAGES = {
 def test_page_without_files_warns_when_a_lower_group_serves(
     plugin_env: PipEnv, indexes: Indexes, page: str
 ) -> None:
-    """§5: a 2xx page that lists no files still means "absent" (the project comes from C),
+    """A 2xx page that lists no files still means "absent" (the project comes from C),
     but pip says so, naming the group and its page without credentials: an outage of A that
     answers with a login page must not silently look like absence."""
     body, content_type = EMPTY_PAGES[page]
@@ -484,7 +483,7 @@ NOT_INDEX_PAGES = {
 def test_answer_that_is_no_index_page_is_an_index_error(
     plugin_env: PipEnv, indexes: Indexes, page: str
 ) -> None:
-    """§5, 9: a 2xx answer that is not a simple-index page (neither HTML nor PEP 691 JSON)
+    """A 2xx answer that is not a simple-index page (neither HTML nor PEP 691 JSON)
     is an index error: pip stops with one line naming group, URL and project; with
     index-on-error=next the group is skipped with a warning."""
     body, content_type = NOT_INDEX_PAGES[page]
@@ -516,7 +515,7 @@ def test_no_index_page_in_the_lowest_group_is_named(plugin_env: PipEnv, indexes:
 
 
 def test_redirects_are_shown_at_verbose(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """§11: a group is the configured URL, not where it redirects; -v shows each redirect
+    """A group is the configured URL, not where it redirects; -v shows each redirect
     with both URLs, without credentials (to another group's page, or anywhere else)."""
     target = indexes.c.url.replace("http://", "http://robot:t0ken@") + "/simple/foo/"
     indexes.a.redirect("/simple/foo/", target)

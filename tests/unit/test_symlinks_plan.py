@@ -1,6 +1,6 @@
-"""The pure link planner: every rule of symlinks.md §5, §6 and §8, with hostile inputs.
+"""The pure link planner: every rule of PEP 778 links as wheelnext-pip applies them, with
+hostile inputs.
 
-Checklist items of §11 that apply to planning are named in the tests (1, 4-10, 15).
 Every refusal is checked for one line naming the wheel, the link's source and the rule.
 """
 
@@ -93,7 +93,7 @@ def refused_plan(rows: Sequence[Row], source: str, rule: str, **kwargs: object) 
 
 
 def test_the_pep_example_with_source_the_link_and_target_the_file() -> None:
-    """§11.1: the link is made relative to its folder and ends at the real file."""
+    """The link is made relative to its folder and ends at the real file."""
     result = plan(("pkg/libfoo.so.3", "pkg/libfoo.so.3.1.4"))
     assert result.links == (
         PlannedLink(
@@ -138,7 +138,7 @@ def test_the_pep_example_read_the_other_way_round() -> None:
 @pytest.mark.parametrize(
     ("rows", "source", "relative", "is_dir", "final"),
     [
-        # Directory link (§11.11).
+        # Directory link.
         ([("pkg/alias", "pkg/real")], "pkg/alias", "real", True, "pkg/real"),
         # Nested folders: relative to the link's own folder.
         (
@@ -176,7 +176,7 @@ def test_the_pep_example_read_the_other_way_round() -> None:
         ),
         # A directory link inside a folder it does not point back to.
         ([("pkg/real/libs", "pkg/libs")], "pkg/real/libs", "../libs", True, "pkg/libs"),
-        # §11.7: a 3-link chain.
+        # A 3-link chain.
         (
             [
                 ("pkg/libfoo.so", "pkg/libfoo.so.3"),
@@ -199,7 +199,7 @@ def test_valid_links(
 
 
 def test_a_chain_of_exactly_max_chain_links_is_accepted() -> None:
-    """§11.7: 40 links from the first source to the file."""
+    """40 links from the first source to the file."""
     assert MAX_CHAIN == 40
     rows = [(f"pkg/c{i}", f"pkg/c{i + 1}") for i in range(MAX_CHAIN - 1)]
     rows.append((f"pkg/c{MAX_CHAIN - 1}", "pkg/libfoo.so.3.1.4"))
@@ -210,7 +210,6 @@ def test_a_chain_of_exactly_max_chain_links_is_accepted() -> None:
 
 
 def test_a_chain_of_41_links_is_refused() -> None:
-    """§11.7."""
     rows = [(f"pkg/c{i}", f"pkg/c{i + 1}") for i in range(MAX_CHAIN)]
     rows.append((f"pkg/c{MAX_CHAIN}", "pkg/libfoo.so.3.1.4"))
     refused_plan(rows, "pkg/c0", "chain longer than 40 links")
@@ -237,7 +236,7 @@ def test_a_wheel_without_links_plans_nothing() -> None:
     assert plan(("pkg/x", "pkg/real/mod.py"))
 
 
-# -- §5 path syntax and scope (§11.4, §11.8) --------------------------------------------
+# -- path syntax and scope -----------------------------------------------------------------
 
 GOOD = "pkg/libfoo.so.3.1.4"
 
@@ -277,7 +276,7 @@ def test_path_rules_apply_to_both_ends(path: str, rule: str, end: str) -> None:
 def test_a_dangling_target_that_exists_on_disk_is_still_dangling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """§11.6: only the wheel's own members count; the file system is never consulted."""
+    """Only the wheel's own members count; the file system is never consulted."""
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "planted.so").write_bytes(b"x")
     (tmp_path / "etc").mkdir()
@@ -290,7 +289,7 @@ def test_a_dangling_target_that_exists_on_disk_is_still_dangling(
 @pytest.mark.parametrize(
     ("rows", "source", "rule", "detail"),
     [
-        # §11.6: dangling, directly or at the end of a chain.
+        # Dangling, directly or at the end of a chain.
         ([("pkg/evil", "pkg/not-there")], "pkg/evil", "dangling target (not in the wheel)", ""),
         (
             [("pkg/x", "pkg/y"), ("pkg/y", "pkg/gone")],
@@ -309,7 +308,7 @@ def test_a_dangling_target_that_exists_on_disk_is_still_dangling(
         ),
         # Case matters for what exists: refuse rather than rely on the file system.
         ([("pkg/evil", "pkg/REAL/mod.py")], "pkg/evil", "dangling target (not in the wheel)", ""),
-        # §11.7: cycles, including a link to itself.
+        # Cycles, including a link to itself.
         ([("pkg/a", "pkg/b"), ("pkg/b", "pkg/a")], "pkg/a", "cycle", "pkg/a -> pkg/b -> pkg/a"),
         ([("pkg/a", "pkg/a")], "pkg/a", "cycle", "pkg/a -> pkg/a"),
         (
@@ -328,7 +327,7 @@ def test_a_dangling_target_that_exists_on_disk_is_still_dangling(
             "directory loop: pkg/real/x -> pkg/libs, pkg/libs/y -> pkg/real",
         ),
         ([("pkg/real/up", "pkg/a"), ("pkg/a", "pkg")], "pkg/real/up", "cycle", None),
-        # §11.8: the source is a member, a folder of the wheel, or lies inside a file.
+        # The source is a member, a folder of the wheel, or lies inside a file.
         ([("pkg/real/mod.py", GOOD)], "pkg/real/mod.py", "collides with a file of the wheel", ""),
         (
             [("pkg/LIBFOO.so.3.1.4", "pkg/real/mod.py")],
@@ -364,7 +363,7 @@ def test_a_dangling_target_that_exists_on_disk_is_still_dangling(
             "duplicate source",
             "same path as pkg/a ignoring case",
         ),
-        # §11.5: a row through a directory link, at either end.
+        # A row through a directory link, at either end.
         (
             [("pkg/d", "pkg/real"), ("pkg/d/f", "pkg/real/mod.py")],
             "pkg/d/f",
@@ -408,7 +407,7 @@ def test_hostile_rows_are_refused_with_one_line(
 
 
 def test_a_member_behind_a_directory_link_is_refused() -> None:
-    """§11.5: member ``pkg/d/evil`` would be written wherever the link ``pkg/d`` points."""
+    """Member ``pkg/d/evil`` would be written wherever the link ``pkg/d`` points."""
     error = refused_plan(
         [("pkg/d", "pkg/real")],
         "pkg/d",
@@ -461,7 +460,7 @@ def test_hostile_names_are_escaped_in_the_one_line_message() -> None:
     str(error).encode("utf-8")
 
 
-# -- §8 zip symlink members (§11.15) ----------------------------------------------------
+# -- zip symlink members -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -560,7 +559,7 @@ def test_is_zip_symlink() -> None:
     assert not is_zip_symlink(stat.S_IFLNK)  # the low bits are MS-DOS attributes
 
 
-# -- §6.2 parsing LINKS ------------------------------------------------------------------
+# -- parsing LINKS -------------------------------------------------------------------------
 
 
 def test_parse_links_file() -> None:
@@ -619,7 +618,7 @@ def test_parsed_rows_still_go_through_the_path_rules() -> None:
         plan(*parse_links_file(b"pkg/a,pkg/b\x00\n", wheel=WHEEL))
 
 
-# -- §6.1 LINKS in RECORD (§11.9) --------------------------------------------------------
+# -- LINKS in RECORD -----------------------------------------------------------------------
 
 DATA = b"pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\n"
 DIGEST = base64.urlsafe_b64encode(hashlib.sha256(DATA).digest()).rstrip(b"=").decode()

@@ -1,4 +1,4 @@
-"""On-disk detection cache: key computation, read and write (variants.md §8 "at most once")."""
+"""On-disk detection cache: key computation, read and write (each provider asked at most once)."""
 
 from __future__ import annotations
 

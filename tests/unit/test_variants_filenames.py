@@ -1,4 +1,4 @@
-"""Variant wheel filenames (variants.md §1) and ``-variants.json`` names (§4)."""
+"""Variant wheel filenames (PEP 825) and ``-variants.json`` names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Variant metadata documents (variants.md §3-§6): three generations, validation, consistency."""
+"""Variant metadata documents (PEP 825): three generations, validation, consistency."""
 
 from __future__ import annotations
 
@@ -324,7 +324,7 @@ def test_legacy_provider_errors(provider: dict[str, Any], problem: str) -> None:
         parse(legacy_doc(gpu=provider))
 
 
-# -- validation rules of §3.1 ---------------------------------------------------------------
+# -- validation rules of the document ------------------------------------------------------
 
 
 def _mutate(path: list[str], value: Any) -> dict[str, Any]:
@@ -519,7 +519,7 @@ def test_message_stays_on_one_line() -> None:
     assert "\n" not in str(caught.value)
 
 
-# -- wheels and combination (rule 9, §6) -----------------------------------------------------
+# -- wheels and combination of pages ---------------------------------------------------------
 
 
 def wheel_doc(label: str) -> VariantMetadata:

@@ -1,4 +1,4 @@
-"""Compatibility and ranking of variant labels (variants.md §5 step 4, §10, §13)."""
+"""Compatibility and ranking of variant labels (PEP 825 ordering; the properties file)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trusted provider plugins: installed in their own venv and queried out of process (§9, §14).
+"""Trusted provider plugins: installed in their own venv and queried out of process.
 
 Real subprocesses throughout: a fixture provider wheel is installed from a ``--find-links``
 directory by a pip subprocess, and queried by the runner in that environment's interpreter.

@@ -1,4 +1,4 @@
-"""Variant properties (variants.md §2) and the variant-properties-file (§13, interface.md)."""
+"""Variant properties (PEP 825) and the ``variant-properties-file`` setting."""
 
 from __future__ import annotations
 
