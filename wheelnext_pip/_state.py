@@ -1,11 +1,14 @@
 """Process-wide state of an activated wheelnext-pip: what was asked, applied and said.
 
-Imports no pip. The patch layer writes here; ``doctor`` and the hooks read it.
+Imports no pip. The patch layer writes here; ``doctor``, ``--report``, ``-v`` lines and
+``explain`` read it. What one command learns is recorded through the named methods of
+:class:`RunLedger`, never through attributes planted on pip's objects.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -13,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wheelnext_pip._features import EVENT_LOG_VARIABLE
-from wheelnext_pip._settings import Settings
+from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.errors import SettingsError
+
+logger = logging.getLogger("wheelnext_pip")
 
 
 @dataclass
@@ -74,6 +79,60 @@ class DefaultExtrasLedger:
         self.injected.clear()
 
 
+def _file_key(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+@dataclass
+class RunLedger:
+    """What one pip command learns, in one place.
+
+    Decisions are kept per project and per file (a file's URL without its fragment) in the
+    shape of the ``wheelnext`` object of ``pip install --report``.
+    """
+
+    #: Keys of the messages already given (each is said once per run).
+    said: set[str] = field(default_factory=set)
+    #: canonical project name -> report fields decided for it.
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: file URL -> report fields that belong to that file (where it was listed, which
+    #: variant it is).
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Projects built against the target environment: their wheels are not cached.
+    built_in_target: set[str] = field(default_factory=set)
+    default_extras: DefaultExtrasLedger = field(default_factory=DefaultExtrasLedger)
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` is asked about in this run."""
+        if key in self.said:
+            return False
+        self.said.add(key)
+        return True
+
+    def warn_once(self, key: str, message: str, level: int = logging.WARNING) -> None:
+        if self.first_time(key):
+            logger.log(level, "%s", message)
+
+    def default_extras_added(self, project: str, defaults: list[str]) -> None:
+        self.projects.setdefault(canonicalize_name(project), {})["default_extras"] = defaults
+
+    def variant_chosen(self, url: str, label: str, properties: list[str]) -> None:
+        fields = self.files.setdefault(_file_key(url), {})
+        fields.update(variant_label=label, variant_properties=properties)
+
+    def index_group_chosen(self, url: str, group: str, index_url: str) -> None:
+        self.files.setdefault(_file_key(url), {}).update(index_group=group, index_url=index_url)
+
+    def built_in_target_environment(self, project_key: str) -> None:
+        self.built_in_target.add(project_key)
+
+    def project_fields(self, project: str) -> dict[str, Any]:
+        return self.projects.get(canonicalize_name(project), {})
+
+    def file_fields(self, url: str) -> dict[str, Any]:
+        return self.files.get(_file_key(url), {})
+
+
 @dataclass
 class State:
     settings: Settings | None = None
@@ -87,7 +146,11 @@ class State:
     #: The running command's parsed options (noted where pip builds its index collector):
     #: features read the cache folder, --require-hashes and the install target from here.
     command_options: Any = None
-    default_extras: DefaultExtrasLedger = field(default_factory=DefaultExtrasLedger)
+    ledger: RunLedger = field(default_factory=RunLedger)
+
+    @property
+    def default_extras(self) -> DefaultExtrasLedger:
+        return self.ledger.default_extras
 
     def is_live(self, name: str) -> bool:
         status = self.patch_sets.get(name)

@@ -85,15 +85,10 @@ _BUILDING: contextvars.ContextVar[_Build | None] = contextvars.ContextVar(
     "wheelnext_pip_build", default=None
 )
 #: Canonical names of projects whose wheels depend on the target environment.
-NOT_CACHED: set[str] = set()
-_SAID: set[str] = set()
 
 
 def _once(key: str, level: int, message: str) -> None:
-    if key in _SAID:
-        return
-    _SAID.add(key)
-    logger.log(level, message)
+    _state.STATE.ledger.warn_once(f"{FEATURE}:{key}", message, level)
 
 
 def _settings() -> Settings | None:
@@ -183,10 +178,10 @@ def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
                 "--no-build-isolation already builds every project without isolation",
                 build.project,
             )
-            NOT_CACHED.add(build.key)
+            _state.STATE.ledger.built_in_target_environment(build.key)
         elif _prepare_without_isolation(req, build.project, check_build_deps):
             logger.info(message_no_isolation(build.project))
-            NOT_CACHED.add(build.key)
+            _state.STATE.ledger.built_in_target_environment(build.key)
             call["build_isolation"] = _off_value(mode)
     elif build is not None and not _is_off(mode):
         declared = [
@@ -336,7 +331,7 @@ def _passthrough(env: Any, requirements: list[str], prefix_name: str) -> list[st
         return None
     for passed in plan.passed:
         logger.info(message_passed(build.project, passed))
-    NOT_CACHED.add(build.key)
+    _state.STATE.ledger.built_in_target_environment(build.key)
     return list(plan.remaining)
 
 
@@ -360,7 +355,7 @@ def _not_abstract(owner: Any, function: Callable[..., Any]) -> str | None:
 
 def _should_cache(call: Call, proceed: Callable[[], Any]) -> Any:
     name = getattr(call["req"], "name", None)
-    if name and canonical(str(name)) in NOT_CACHED:
+    if name and canonical(str(name)) in _state.STATE.ledger.built_in_target:
         logger.debug(
             "wheelnext-pip: %s was built against the target environment; its wheel is not cached",
             name,
@@ -498,4 +493,4 @@ BUILD_ISOLATION = PatchSet(
     commands=frozenset({"install", "download", "wheel", "lock"}),
 )
 
-__all__ = ["BUILD_ISOLATION", "FEATURE", "NOT_CACHED", "doctor_section"]
+__all__ = ["BUILD_ISOLATION", "FEATURE", "doctor_section"]

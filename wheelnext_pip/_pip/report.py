@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
-from wheelnext_pip._settings import canonicalize_name
 from wheelnext_pip.extras import PLACEHOLDER
-
-#: canonical project name -> fields a feature decided for this run.
-_ANNOTATIONS: dict[str, dict[str, Any]] = {}
-#: file URL (no fragment) -> fields that belong to that file (where it was listed).
-_LINK_ANNOTATIONS: dict[str, dict[str, Any]] = {}
-
-
-def annotate(project: str, **fields: Any) -> None:
-    """Record a decision for the report (``variant_label``, ``index_group``, ...)."""
-    _ANNOTATIONS.setdefault(canonicalize_name(project), {}).update(fields)
 
 
 def annotate_link(url: str, **fields: Any) -> None:
-    """Record facts about one file (``index_group``, ``index_url``) for the report."""
-    _LINK_ANNOTATIONS.setdefault(url.split("#", 1)[0], {}).update(fields)
+    """Record facts about one file for the report (until every feature records them
+    through the run ledger's named methods)."""
+    _state.STATE.ledger.files.setdefault(url.split("#", 1)[0], {}).update(fields)
 
 
 def _link_fields(ireq: Any) -> dict[str, Any]:
     for link in (getattr(ireq, "original_link", None), getattr(ireq, "link", None)):
         url = getattr(link, "url", None)
         if isinstance(url, str):
-            fields = _LINK_ANNOTATIONS.get(url.split("#", 1)[0])
+            fields = _state.STATE.ledger.file_fields(url)
             if fields:
                 return fields
     return {}
@@ -43,7 +34,7 @@ def wheelnext_entry(project: str) -> dict[str, Any]:
         "index_url": None,
         "default_extras": [],
     }
-    entry.update(_ANNOTATIONS.get(canonicalize_name(project), {}))
+    entry.update(_state.STATE.ledger.project_fields(project))
     return entry
 
 

@@ -34,7 +34,6 @@ import sys
 from typing import Any, Callable
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import report
 from wheelnext_pip._pip.registry import (
     Call,
     Passthrough,
@@ -223,7 +222,7 @@ def _iter_dependencies(call: Call, proceed: Callable[[], Any]) -> Any:
         if key not in announced:
             announced.add(key)
             logger.info("%s: default extras [%s] added (PEP 771)", name, ", ".join(defaults))
-        report.annotate(name, default_extras=list(defaults))
+        _state.STATE.ledger.default_extras_added(name, list(defaults))
     if not expanded.extras:
         return _base_only(candidate)
     call["self"] = expanded
