@@ -22,7 +22,7 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
     "symlinks": ("wheelnext_pip._pip.installer", "SYMLINKS"),
     "default-extras": ("wheelnext_pip._pip.resolver", "DEFAULT_EXTRAS"),
     "build-isolation": ("wheelnext_pip._pip.build", "BUILD_ISOLATION"),
-    "index-groups": ("wheelnext_pip._pip.finder", "INDEX_GROUPS"),
+    "index-groups": ("wheelnext_pip._pip.index_groups", "INDEX_GROUPS"),
     "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
 

@@ -11,11 +11,11 @@ import sys
 from typing import Any
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import finder as finder_hooks
+from wheelnext_pip._pip import index_groups as index_group_hooks
 from wheelnext_pip._pip import session
 from wheelnext_pip._pip import variants as variant_hooks
 from wheelnext_pip._settings import canonicalize_name
-from wheelnext_pip.index_groups import GroupLayout, redact_url
+from wheelnext_pip.index_groups import GroupLayout, layout_of, redact_url
 
 _KIND = {"files": "has files", "absent": "absent", "error": "error"}
 
@@ -116,8 +116,8 @@ def explain(project: str, pip_arguments: list[str]) -> int:
         result = evaluator.compute_best_candidate(package_finder.find_all_candidates(project))
     best = getattr(result, "best_candidate", None)
     layout = None
-    if settings is not None and _state.STATE.is_live(finder_hooks.FEATURE):
-        layout = finder_hooks.layout_of(settings)
+    if settings is not None and _state.STATE.is_live(index_group_hooks.FEATURE):
+        layout = layout_of(settings)
     state = vars(package_finder).get("_wheelnext_index_groups")
     walk = getattr(state, "walks", {}).get(canonicalize_name(project))
     if layout is not None and walk is not None:

@@ -62,9 +62,9 @@ def python_option_problem(argv: list[str]) -> str | None:
         return None
     if not settings.ranks_indexes:
         return None
-    from wheelnext_pip._pip import finder
+    from wheelnext_pip._pip import index_groups
 
-    problem = finder.preflight(argv)
+    problem = index_groups.preflight(argv)
     return None if problem is None else f"wheelnext-pip: {problem}"
 
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from pip._internal.exceptions import InstallationError, UnsupportedWheel
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import report
+from wheelnext_pip._pip import acceptance, report
 from wheelnext_pip._pip.registry import (
     PatchPoint,
     PatchSet,
@@ -515,7 +515,7 @@ def _group_of_source(source: str) -> str:
     settings = _settings()
     if not settings.ranks_indexes:
         return ""
-    from wheelnext_pip._pip.finder import layout_of
+    from wheelnext_pip.index_groups import layout_of
 
     return layout_of(settings).group_of(source.rstrip("/").rsplit("/", 1)[0])
 
@@ -1103,6 +1103,9 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
         _contained("reporting the variants chosen", exc)
     return requirement_set
 
+
+# Index groups ask whether a candidate will really be used (a group counts only if so).
+acceptance.register(FEATURE, judge_candidate)
 
 VARIANTS = PatchSet(
     FEATURE,
