@@ -20,8 +20,8 @@ INFRASTRUCTURE: tuple[PatchSet, ...] = (cli.MESSAGES, cli.CORE, cli.OPTIONS, rep
 #: feature name -> (patch module, name of its set). A feature issue adds its set here.
 FEATURE_MODULES: dict[str, tuple[str, str]] = {
     "symlinks": ("wheelnext_pip._pip.installer", "SYMLINKS"),
-    "default-extras": ("wheelnext_pip._pip.resolver", "DEFAULT_EXTRAS"),
-    "build-isolation": ("wheelnext_pip._pip.build", "BUILD_ISOLATION"),
+    "default-extras": ("wheelnext_pip._pip.default_extras", "DEFAULT_EXTRAS"),
+    "build-isolation": ("wheelnext_pip._pip.build_isolation", "BUILD_ISOLATION"),
     "index-groups": ("wheelnext_pip._pip.index_groups", "INDEX_GROUPS"),
     "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
