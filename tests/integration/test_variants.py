@@ -447,8 +447,9 @@ def test_metadata_is_fetched_only_for_releases_pip_reaches(
 def test_index_groups_fetch_only_the_metadata_pip_reaches(
     plugin_env: PipEnv, tmp_path: Path, strategy: str
 ) -> None:
-    """§4 with index groups on: the group's check "may this candidate be taken?" judges only
-    the releases pip reaches, so a five-release project costs one -variants.json fetch."""
+    """Issue 14 item 4: with index groups on, the group's question "may this candidate be
+    taken?" judges only the releases pip reaches, so a five-release project costs one
+    -variants.json fetch (it cost five: every release was judged)."""
     dists = tmp_path / "dists"
     files = []
     for minor in range(5):

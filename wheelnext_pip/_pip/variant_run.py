@@ -23,9 +23,9 @@ from wheelnext_pip.variants.filenames import (
     may_be_variant,
     parse_wheel_filename,
 )
-from wheelnext_pip.variants.judgment import Judgment, MetadataPage, ReleaseKey, short
 
 if TYPE_CHECKING:
+    from wheelnext_pip.variants.judgment import Judgment, MetadataPage, ReleaseKey
     from wheelnext_pip.variants.metadata import VariantMetadata
     from wheelnext_pip.variants.ordering import VariantRanking
 
@@ -113,6 +113,8 @@ def contained(where: str, exc: BaseException) -> None:
     this machine lacks), so a failure never switches the feature off: each caller then
     leaves out the variant wheels it was handling, and pip goes on with the rest.
     """
+    from wheelnext_pip.variants.judgment import short
+
     warn_once(
         f"internal:{where}",
         f"internal error while {where} ({type(exc).__name__}: {short(str(exc))}); "
@@ -128,8 +130,11 @@ def machine() -> Machine:
 
 
 def judgment() -> Judgment:
-    """The run's judgment, made with the settings in force when it is first needed."""
+    """The run's judgment, made with the settings in force when it is first needed (most
+    pip runs meet no variant wheel: the module is imported then)."""
     if RUN.judgment is None:
+        from wheelnext_pip.variants.judgment import Judgment
+
         RUN.judgment = Judgment(
             fetch=fetch_metadata,
             group_of=group_of_source,

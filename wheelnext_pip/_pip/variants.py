@@ -22,7 +22,7 @@ providers, ranking) lives in :mod:`wheelnext_pip.variants`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pip._internal.exceptions import InstallationError
 
@@ -53,16 +53,19 @@ from wheelnext_pip.variants.filenames import (
     parse_variants_json_filename,
     parse_wheel_filename,
 )
-from wheelnext_pip.variants.judgment import MetadataPage, ReleaseKey
+
+if TYPE_CHECKING:
+    from wheelnext_pip.variants.judgment import ReleaseKey
 
 __all__ = ["FEATURE", "LATE_IMPORTS", "VARIANTS", "judge_pending", "link_to_take", "sibling_labels"]
 
-# The modules that judge a release (metadata, providers, detection, ranking) are imported
+# The modules that judge a release (judgment, metadata, providers, detection, ranking) are imported
 # when a release with variant wheels is first judged: most pip runs never meet one.
 # ``LATE_IMPORTS`` lets pip 26.3 import them before its install-time import guard.
 LATE_IMPORTS = (
     "wheelnext_pip.variants.cache",
     "wheelnext_pip.variants.detect",
+    "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.metadata",
     "wheelnext_pip.variants.ordering",
     "wheelnext_pip.variants.properties",
@@ -168,6 +171,8 @@ def _group_siblings(
         if filename.endswith("-variants.json"):
             name = parse_variants_json_filename(filename)
             if name is not None:
+                from wheelnext_pip.variants.judgment import MetadataPage
+
                 page = MetadataPage(url_of(link), link)
                 judgment().note_page(name.canonical_name, name.version, source_of(link), page)
                 continue  # not an installable file: pip would skip it
@@ -200,6 +205,8 @@ def _group_siblings(
 
 
 def _release_of(candidate: Any) -> ReleaseKey:
+    from wheelnext_pip.variants.judgment import ReleaseKey
+
     return ReleaseKey(
         canonicalize_name(str(candidate.name)),
         _version_key(candidate.version),
@@ -303,6 +310,8 @@ def sibling_labels(link: Any) -> list[str]:
 
 
 def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
+    from wheelnext_pip.variants.judgment import ReleaseKey
+
     project = canonicalize_name(str(evaluator._project_name))
     wanted_label = settings().variant_labels.get(project)
     # variant-labels, and --hash pins (which narrow the files to choose from), judge every
