@@ -26,9 +26,9 @@ START_FILES = ("wheelnext_pip.pth", "wheelnext_pip.start")
 
 
 def _build_isolation_section(settings: Settings | None) -> Any:
-    from wheelnext_pip._pip import build
+    from wheelnext_pip._pip import build_isolation
 
-    return build.doctor_section(settings)
+    return build_isolation.doctor_section(settings)
 
 
 SECTIONS["build-isolation"] = _build_isolation_section

@@ -48,7 +48,7 @@ class DefaultExtrasLedger:
 
     A project gets its defaults node only once one of its candidates is seen declaring
     ``Default-Extra``; a resolution that met such a project too late is run again with it
-    known from the start (see ``_pip/resolver.py``).
+    known from the start (see ``_pip/default_extras.py``).
     """
 
     #: Projects that some candidate showed to declare a valid ``Default-Extra``. A fact

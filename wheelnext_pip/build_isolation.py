@@ -1,8 +1,8 @@
 """Per-package build isolation: ``no-build-isolation-package`` and passthrough.
 
-Pure policy: imports neither pip nor wrapt. The patch layer (:mod:`wheelnext_pip._pip.build`)
-converts pip's objects to strings and plain values, asks this module what to do, and
-converts back.
+Pure policy: imports neither pip nor wrapt. The patch layer
+(:mod:`wheelnext_pip._pip.build_isolation`) converts pip's objects to strings and plain
+values, asks this module what to do, and converts back.
 
 * :func:`check_target_environment` decides what a project listed in
   ``no-build-isolation-package`` lacks in the environment it will build in.

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from wheelnext_pip._settings import (
     DEFAULT_GROUP,
     IndexGroup,
+    Settings,
     canonicalize_name,
     normalize_index_url,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "fallthrough_line",
     "first_match_step",
     "is_distribution_file",
+    "layout_of",
     "listed_nothing_line",
     "redact_url",
     "redirect_line",
@@ -303,6 +305,24 @@ class GroupLayout:
         if self.pins:
             text += "; pins: " + ", ".join(f"{p}={g}" for p, g in sorted(self.pins.items()))
         return text
+
+
+_LAYOUTS: dict[int, GroupLayout] = {}
+
+
+def layout_of(settings: Settings) -> GroupLayout:
+    """The layout of these settings (built once: pip asks for it on every page)."""
+    layout = _LAYOUTS.get(id(settings))
+    if layout is None:
+        layout = GroupLayout.create(
+            settings.index_groups,
+            settings.index_pins,
+            strategy=settings.index_strategy,
+            on_error=settings.index_on_error,
+        )
+        _LAYOUTS.clear()
+        _LAYOUTS[id(settings)] = layout
+    return layout
 
 
 def listed_nothing_line(

@@ -75,8 +75,8 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[misc]
 def main() -> int:
     count = int(sys.argv[1])
     if "--wheelnext" in sys.argv:
+        from wheelnext_pip._pip.default_extras import DEFAULT_EXTRAS
         from wheelnext_pip._pip.registry import apply_set
-        from wheelnext_pip._pip.resolver import DEFAULT_EXTRAS
 
         status = apply_set(DEFAULT_EXTRAS)
         if not status.active:

@@ -443,6 +443,34 @@ def test_metadata_is_fetched_only_for_releases_pip_reaches(
     assert chosen == {"vtwo": ("1.0", "x8664v2")}
 
 
+@pytest.mark.parametrize("strategy", ["first-match", "fallthrough"])
+def test_index_groups_fetch_only_the_metadata_pip_reaches(
+    plugin_env: PipEnv, tmp_path: Path, strategy: str
+) -> None:
+    """Issue 14 item 4: with index groups on, the group's question "may this candidate be
+    taken?" judges only the releases pip reaches, so a five-release project costs one
+    -variants.json fetch (it cost five: every release was judged)."""
+    dists = tmp_path / "dists"
+    files = []
+    for minor in range(5):
+        files.append(variant_wheel(dists, "vfive", f"1.{minor}", "x8664v2", VPKG_VARIANTS))
+        files.append(metadata_file(dists, "vfive", f"1.{minor}", VPKG_VARIANTS))
+    wheels = [path for path in files if path.suffix == ".whl"]
+    extra = {"vfive": [path for path in files if path.suffix == ".json"]}
+    write_simple_index(tmp_path / "a", wheels, extra_files=extra)
+    write_simple_index(tmp_path / "c", [])
+    with IndexServer(tmp_path / "a") as index_a, IndexServer(tmp_path / "c") as index_c:
+        settings = {
+            **x86(tmp_path, '"v2", "v1"'),
+            "WHEELNEXT_PIP_INDEX_GROUPS": f"a = {index_a.index_url}",
+            "WHEELNEXT_PIP_INDEX_STRATEGY": strategy,
+        }
+        code, chosen, output = resolve(plugin_env, index_c, "vfive", settings=settings)
+        assert code == 0 and chosen == {"vfive": ("1.4", "x8664v2")}, output
+        fetched = [p for p in index_a.requested_paths() if p.endswith("-variants.json")]
+        assert fetched == ["/files/vfive-1.4-variants.json"]
+
+
 def test_unusable_metadata_is_one_warning(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:

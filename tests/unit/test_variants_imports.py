@@ -9,7 +9,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 # json, packaging and TOML parsing are imported when first needed, not at import time.
 FORBIDDEN = ("pip", "wrapt", "pynvml", "json", "packaging.requirements", "tomllib", "tomli")
-MODULES = ["filenames", "properties", "metadata", "ordering", "providers", "detect", "cache"]
+MODULES = [
+    "filenames",
+    "properties",
+    "metadata",
+    "ordering",
+    "providers",
+    "detect",
+    "cache",
+    "judgment",
+]
 
 
 def test_no_heavy_or_pip_imports() -> None:

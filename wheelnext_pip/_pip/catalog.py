@@ -26,9 +26,9 @@ INFRASTRUCTURE_MODULES: tuple[tuple[str, str], ...] = (
 #: feature name -> (patch module, name of its set). A feature issue adds its set here.
 FEATURE_MODULES: dict[str, tuple[str, str]] = {
     "symlinks": ("wheelnext_pip._pip.installer", "SYMLINKS"),
-    "default-extras": ("wheelnext_pip._pip.resolver", "DEFAULT_EXTRAS"),
-    "build-isolation": ("wheelnext_pip._pip.build", "BUILD_ISOLATION"),
-    "index-groups": ("wheelnext_pip._pip.finder", "INDEX_GROUPS"),
+    "default-extras": ("wheelnext_pip._pip.default_extras", "DEFAULT_EXTRAS"),
+    "build-isolation": ("wheelnext_pip._pip.build_isolation", "BUILD_ISOLATION"),
+    "index-groups": ("wheelnext_pip._pip.index_groups", "INDEX_GROUPS"),
     "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
 

@@ -11,11 +11,11 @@ import sys
 from typing import Any
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import finder as finder_hooks
-from wheelnext_pip._pip import session
+from wheelnext_pip._pip import index_groups as index_group_hooks
+from wheelnext_pip._pip import session, variant_run
 from wheelnext_pip._pip import variants as variant_hooks
 from wheelnext_pip._settings import canonicalize_name
-from wheelnext_pip.index_groups import GroupLayout, redact_url
+from wheelnext_pip.index_groups import GroupLayout, layout_of, redact_url
 
 _KIND = {"files": "has files", "absent": "absent", "error": "error"}
 
@@ -59,21 +59,24 @@ def _group_lines(walk: Any, layout: GroupLayout, best: Any) -> list[str]:
 def _variant_lines(project: str) -> list[str]:
     """Per version with variant wheels: the labels in preference order and why others are out."""
     lines = []
-    exclusions = variant_hooks.run_exclusions()
-    origins = variant_hooks.run_provider_sources()
-    for (source, name, version), ranking in sorted(variant_hooks.run_rankings().items()):
-        if name != project:
+    exclusions = variant_run.run_exclusions()
+    origins = variant_run.run_provider_sources()
+    rankings = variant_run.run_rankings()
+    for release in sorted(rankings, key=lambda key: (key.source, key.project, key.version)):
+        if release.project != project:
             continue
-        lines.append(f"variants of {name} {version} (metadata from {redact_url(source)}):")
+        ranking = rankings[release]
+        where = redact_url(release.source)
+        lines.append(f"variants of {project} {release.version} (metadata from {where}):")
         if isinstance(ranking, str):
             lines.append(f"  none usable: {ranking}")
             continue
-        for namespace, origin in origins.get((source, name, version), {}).items():
+        for namespace, origin in origins.get(release, {}).items():
             lines.append(f"  {namespace} properties: {origin}")
         for rank, label in enumerate(ranking.labels, 1):
             lines.append(f"  {rank}. {label}")
         reasons = {label: f"incompatible: {why}" for label, why in ranking.incompatible.items()}
-        for label, why in exclusions.get((source, name, version), {}).items():
+        for label, why in exclusions.get(release, {}).items():
             reasons.setdefault(label, f"left out: {why}")
         for label, reason in sorted(reasons.items()):
             lines.append(f"  -  {label}: {reason}")
@@ -116,8 +119,8 @@ def explain(project: str, pip_arguments: list[str]) -> int:
         result = evaluator.compute_best_candidate(package_finder.find_all_candidates(project))
     best = getattr(result, "best_candidate", None)
     layout = None
-    if settings is not None and _state.STATE.is_live(finder_hooks.FEATURE):
-        layout = finder_hooks.layout_of(settings)
+    if settings is not None and _state.STATE.is_live(index_group_hooks.FEATURE):
+        layout = layout_of(settings)
     state = vars(package_finder).get("_wheelnext_index_groups")
     walk = getattr(state, "walks", {}).get(canonicalize_name(project))
     if layout is not None and walk is not None:

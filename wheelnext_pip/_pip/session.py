@@ -31,9 +31,9 @@ def python_option_problem(argv: list[str]) -> str | None:
         return None
     if not settings.ranks_indexes:
         return None
-    from wheelnext_pip._pip import finder
+    from wheelnext_pip._pip import index_groups
 
-    problem = finder.preflight(argv)
+    problem = index_groups.preflight(argv)
     return None if problem is None else f"wheelnext-pip: {problem}"
 
 
@@ -120,10 +120,10 @@ def start_command(command: str, argv: list[str]) -> str | None:
         "legacy-resolver" in argument for argument in argv
     ):
         # Only then: the legacy resolver's module is not imported otherwise.
-        from wheelnext_pip._pip import resolver
+        from wheelnext_pip._pip import default_extras
 
-        if resolver.LEGACY_RESOLVER_NOTICE.wanted_for(command):
-            apply_set(resolver.LEGACY_RESOLVER_NOTICE)
+        if default_extras.LEGACY_RESOLVER_NOTICE.wanted_for(command):
+            apply_set(default_extras.LEGACY_RESOLVER_NOTICE)
     eager = compat.register_eager_imports([*compat.our_module_names(), *catalog.late_imports()])
     _state.record_event(
         "command",

@@ -5,6 +5,7 @@
 - :mod:`.metadata`: ``-variants.json`` / ``variant.json`` of every schema generation
 - :mod:`.ordering`: compatibility and preference order of labels
 - :mod:`.providers`: which source answers for each namespace
+- :mod:`.judgment`: a release judged: its pages combined, ranked, reasons for exclusion
 - :mod:`.detect`: the built-in hardware providers
 - :mod:`.cache`: on-disk cache of detection results
 

@@ -11,7 +11,7 @@ let the policy in :mod:`wheelnext_pip.index_groups` choose, go on, or stop pip.
 candidates survives every filter for the requirement pip is resolving right now.
 
 This is a protection: an internal error here stops pip instead of quietly falling back to
-pip's "best version anywhere" (index-groups.md §4).
+pip's "best version anywhere".
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from pip._internal.exceptions import InstallationError
 from pip._vendor.packaging.specifiers import SpecifierSet
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import report
-from wheelnext_pip._pip import variants as variant_hooks
+from wheelnext_pip._pip import acceptance, report
 from wheelnext_pip._pip.registry import (
     PatchPoint,
     PatchSet,
@@ -54,6 +53,7 @@ from wheelnext_pip.index_groups import (
     fallthrough_line,
     first_match_step,
     is_distribution_file,
+    layout_of,
     listed_nothing_line,
     redact_url,
     redirect_line,
@@ -162,23 +162,6 @@ _SUMMARY_SAID: list[bool] = []
 def needed(settings: Settings) -> bool:
     """Inert with only ``default`` and no pins: pip stays stock."""
     return layout_of(settings).active
-
-
-_LAYOUTS: dict[int, GroupLayout] = {}
-
-
-def layout_of(settings: Settings) -> GroupLayout:
-    layout = _LAYOUTS.get(id(settings))
-    if layout is None:
-        layout = GroupLayout.create(
-            settings.index_groups,
-            settings.index_pins,
-            strategy=settings.index_strategy,
-            on_error=settings.index_on_error,
-        )
-        _LAYOUTS.clear()
-        _LAYOUTS[id(settings)] = layout
-    return layout
 
 
 def _active_layout() -> GroupLayout | None:
@@ -525,12 +508,20 @@ def _is_pinned(specifier: Any) -> bool:
 
 
 def _viable(result: Any, specifier: Any) -> bool:
-    """Whether pip's resolver would take a candidate of this result (yanked rules included)."""
-    # A variant wheel counts only if it fits this machine (its release is judged now).
-    applicable = [c for c in _applicable(result) if variant_hooks.judge_candidate(c)]
-    if any(not candidate.link.is_yanked for candidate in applicable):
+    """Whether pip's resolver would take a candidate of this result (yanked rules included).
+
+    Every feature that may refuse a candidate pip listed is asked (see :mod:`acceptance`),
+    best candidate first and only until one is taken: that is the order in which pip's
+    resolver reaches them, so nothing is judged that the resolver would not judge (a variant
+    release's ``-variants.json`` is fetched only for the release pip settles on).
+    """
+    best_first = list(reversed(_applicable(result)))
+    if any(acceptance.may_take(c) for c in best_first if not c.link.is_yanked):
         return True
-    return bool(applicable) and _is_pinned(specifier)
+    # PEP 592: a pinned requirement may take a yanked file.
+    return _is_pinned(specifier) and any(
+        acceptance.may_take(c) for c in best_first if c.link.is_yanked
+    )
 
 
 def _requirement_text(project: str, specifier: Any) -> str:

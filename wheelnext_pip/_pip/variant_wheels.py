@@ -1,0 +1,175 @@
+"""Variant wheels pip did not choose from an index: named directly, or already installed.
+
+- ``Factory._fail_if_link_is_unsupported_wheel`` checks a local variant wheel named
+  directly (``pip install ./pkg-1.0-py3-none-any-cu12.whl``) against its own
+  ``variant.json`` and this machine (PEP 825: never install unsupported properties).
+- ``_InstallRequirementBackedCandidate._check_metadata_consistency`` does the same for a
+  variant wheel named by URL, once pip has downloaded it.
+- :func:`hint_other_variant`: pip keeps an installed release; one line says when another
+  variant of it fits this machine better.
+
+These points belong to the ``variants`` patch set (see :mod:`wheelnext_pip._pip.variants`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from typing import Any, Callable
+
+from pip._internal.exceptions import UnsupportedWheel
+
+from wheelnext_pip._pip import report
+from wheelnext_pip._pip.registry import PatchPoint, argument
+from wheelnext_pip._pip.variant_run import (
+    RUN,
+    Chosen,
+    judge_pending,
+    judgment,
+    machine,
+    url_of,
+    variant_filename,
+    warn_once,
+)
+from wheelnext_pip._settings import canonicalize_name
+from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.filenames import VariantWheelFilename
+
+logger = logging.getLogger("wheelnext_pip")
+
+FEATURE = "variants"
+
+
+def _read_wheel_variant_json(path: str) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [
+                name
+                for name in archive.namelist()
+                if name.count("/") == 1 and name.split("/")[0].endswith(".dist-info")
+            ]
+            found = [name for name in names if name.endswith("/variant.json")]
+            if len(found) != 1:
+                raise VariantError(
+                    "the wheel has no .dist-info/variant.json", os.path.basename(path)
+                )
+            return archive.read(found[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as exc:
+        # Not a zip, empty, truncated: pip's own one-line "invalid wheel" error.
+        from pip._internal import exceptions
+
+        invalid = getattr(exceptions, "InvalidWheel", None)
+        if invalid is None:
+            raise UnsupportedWheel(f"{os.path.basename(path)} is not a valid wheel") from None
+        raise invalid(path, os.path.basename(path)) from exc
+
+
+def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> None:
+    """A variant wheel named directly must fit this machine (PEP 825: never install
+    unsupported properties); its own ``variant.json`` says what it needs."""
+    from wheelnext_pip.variants.metadata import check_wheel_variant_json, parse_variant_metadata
+    from wheelnext_pip.variants.ordering import describe_unsupported, rank_variants
+    from wheelnext_pip.variants.providers import resolve_supported_properties
+
+    try:
+        document = parse_variant_metadata(_read_wheel_variant_json(path), parsed.filename)
+        check_wheel_variant_json(document, parsed.label)
+        here = machine()
+        supported, _ = resolve_supported_properties(document, here.settings, here.answer)
+        ranking = rank_variants(
+            document.variants, document.namespace_priorities, supported, [parsed.label]
+        )
+    except VariantError as exc:
+        raise UnsupportedWheel(f"{parsed.filename}: {exc}") from None
+    if not ranking.is_eligible(parsed.label):
+        properties = document.properties_of(parsed.label) or frozenset()
+        raise UnsupportedWheel(
+            f"{parsed.filename} is the variant {parsed.label!r}, which this machine does not "
+            f"support: {describe_unsupported(properties, supported)}"
+        )
+    texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
+    RUN.chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
+    report.annotate_link(url, variant_label=parsed.label, variant_properties=texts)
+
+
+def _fail_if_link_is_unsupported_wheel(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """A local variant wheel named directly is checked at once."""
+    result = original(*args, **kwargs)
+    link = argument(args, kwargs, 1, "link")
+    parsed = variant_filename(getattr(link, "filename", ""))
+    if parsed is not None and getattr(link, "is_file", False):
+        _check_direct_variant(parsed, link.file_path, url_of(link))
+    return result
+
+
+def _check_metadata_consistency(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """A variant wheel named by URL is checked once pip has downloaded it, before any
+    installation starts."""
+    result = original(*args, **kwargs)
+    candidate = args[0]
+    link = getattr(candidate, "_link", None)
+    parsed = variant_filename(getattr(link, "filename", ""))
+    if parsed is None or getattr(link, "is_file", True) or url_of(link) in RUN.chosen_info:
+        return result  # not a variant, checked already, or chosen from an index
+    path = getattr(getattr(candidate, "_ireq", None), "local_file_path", None)
+    if isinstance(path, str) and os.path.isfile(path):
+        _check_direct_variant(parsed, path, url_of(link))
+    else:
+        warn_once(
+            f"direct:{url_of(link)}",
+            f"{parsed.filename}: a variant wheel named by URL could not be checked against "
+            "this machine (pip did not download it during resolution)",
+        )
+    return result
+
+
+def _installed_label(dist: Any) -> str | None:
+    try:
+        variants = json.loads(dist.read_text("variant.json")).get("variants")
+    except Exception:  # no variant.json: not a variant install
+        return None
+    return next(iter(variants), None) if isinstance(variants, dict) and len(variants) == 1 else None
+
+
+def hint_other_variant(dist: Any, finder: Any) -> None:
+    """pip keeps an installed release; say so when another variant of it would fit better."""
+    label = _installed_label(dist)
+    if label is None:
+        return
+    project, version = canonicalize_name(str(dist.canonical_name)), str(dist.version)
+    rankings = judgment().rankings
+    judged = any(key.project == project and key.version == version for key in rankings)
+    if finder is not None and not judged:
+        finder.find_best_candidate(project)  # pip took the installed one without asking
+        judge_pending(project)
+    for _, ranking in judgment().releases_of(project, version)[:1]:
+        if ranking.labels and ranking.labels[0] != label and project not in RUN.announced:
+            RUN.announced.add(project)
+            logger.info(
+                "wheelnext-pip: %s %s is installed as variant %s; variant %s fits this machine "
+                "better (pip keeps an installed release: add --force-reinstall to switch)",
+                project,
+                version,
+                label,
+                ranking.labels[0],
+            )
+
+
+POINTS = (
+    PatchPoint(
+        FEATURE, "pip._internal.resolution.resolvelib.factory",
+        "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
+        params=("self", "link"),
+    ),
+    PatchPoint(
+        FEATURE, "pip._internal.resolution.resolvelib.candidates",
+        "_InstallRequirementBackedCandidate._check_metadata_consistency",
+        _check_metadata_consistency, params=("self", "dist"),
+    ),
+)  # fmt: skip
