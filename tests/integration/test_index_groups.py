@@ -359,7 +359,7 @@ def test_explain_and_doctor_show_the_groups(plugin_env: PipEnv, indexes: Indexes
     assert f"1. a ({indexes.a.index_url})" in text
     assert "  a: has files (1 file)" in text
     assert "foo 1.0  foo-1.0-py3-none-any.whl  <- chosen" in text
-    assert "  b: not consulted (a higher group answered)" in text
+    assert "  b: never asked (a higher group answered)" in text
     assert "decision: group 'a', the highest group that has files for it" in text
     assert indexes.c.project_requests("foo") == []
 
