@@ -564,7 +564,8 @@ def _judge_release(project: str, version: str, source: str) -> None:
     supported, decisions = resolve_supported_properties(combined, machine.settings, machine.answer)
     origins = {}
     for namespace, decision in decisions.items():
-        if decision.note:
+        # Replacing detection is what the variant-properties-file is for: no warning.
+        if decision.note and decision.source != "file":
             _warn_once(f"note:{namespace}:{decision.note}", decision.note)
         machine.origins.setdefault(namespace, decision.source)
         origins[namespace] = _describe_origin(namespace, decision.source)
