@@ -549,7 +549,8 @@ _VOLATILE = [
     (r"(\n  python +)\d+\.\d+\.\d+\S*", r"\1X.Y.Z"),
     (r"(\n  pip +)\S+", r"\1X"),
     (r"^wheelnext-pip \d+\.\d+\.\d+\S*$", "wheelnext-pip X"),
-    (r"(x86_64: level = )[^\[]*\[", r"\1... ["),
+    (r"(x86_64: level = )[^\[]*(\[detected\])", r"\1... \2"),
+    (r"(instead of detected: level = )[^)]*", r"\1..."),
 ]
 
 
@@ -584,9 +585,9 @@ def readme_problems(lines: list[str]) -> tuple[list[Block], list[str]]:
                 )
             continue
         if block.scene not in SCENES:
-            problems.append(f"README.md:{block.start}: unknown scene {block.scene!r}")
+            problems.append(f"README.md:{block.start + 1}: unknown scene {block.scene!r}")
         elif block.scene in seen:
-            problems.append(f"README.md:{block.start}: scene {block.scene!r} is shown twice")
+            problems.append(f"README.md:{block.start + 1}: scene {block.scene!r} is shown twice")
         else:
             seen.add(block.scene)
             marked.append(block)
