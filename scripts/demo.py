@@ -233,6 +233,12 @@ def scene_index_groups(stage: Stage) -> None:
         )
 
 
+def scene_help(stage: Stage) -> None:
+    """What the command line offers, and one command's help."""
+    stage.show(["-m", "wheelnext_pip", "--help"])
+    stage.show(["-m", "wheelnext_pip", "doctor", "--help"])
+
+
 def scene_settings(stage: Stage) -> None:
     """A wrong setting or switch stops pip with one line, suggesting the valid value."""
     command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url, "alpha"]
@@ -449,6 +455,7 @@ SCENES: dict[str, Callable[[Stage], None]] = {
     "index-groups": scene_index_groups,
     "build-isolation": scene_build_isolation,
     "settings": scene_settings,
+    "help": scene_help,
     "properties-file": scene_properties_file,
 }
 
@@ -548,7 +555,7 @@ _VOLATILE = [
     (r"\bpython3\.\d+\b", "python3.X"),
     (r"(\n  python +)\d+\.\d+\.\d+\S*", r"\1X.Y.Z"),
     (r"(\n  pip +)\S+", r"\1X"),
-    (r"^wheelnext-pip \d+\.\d+\.\d+\S*$", "wheelnext-pip X"),
+    (r"(wheelnext[-_]pip[- ])\d+(\.\d+)+([a-z]+\d*)?(\.dev\d+)?\b", r"\1X"),
     (r"(x86_64: level = )[^\[]*(\[detected\])", r"\1... \2"),
     (r"(instead of detected: level = )[^)]*", r"\1..."),
 ]

@@ -131,7 +131,7 @@ usage:
 
 options:
   --json      the report as JSON
-  --isolated  ignore pip's configuration files and PIP_* variables, as `pip --isolated`
+  --isolated  read pip's configuration as `pip --isolated` does
 
 example:
   WHEELNEXT_PIP=1 wheelnext-pip doctor || exit 1
