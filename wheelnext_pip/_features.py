@@ -53,7 +53,7 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     key = word.strip().lower().replace("_", "-")
     if key in folded:
         return folded[key]
-    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.7)
+    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
     return folded[close[0]] if close else None
 
 

@@ -262,3 +262,9 @@ def test_a_wrong_choice_suggests_the_valid_one() -> None:
     with pytest.raises(SettingsError) as caught:
         resolve_settings({"WHEELNEXT_PIP_INDEX_STRATEGY": "first_match"})
     assert "invalid value 'first_match' (did you mean first-match?)" in str(caught.value)
+
+
+def test_a_close_short_choice_is_suggested_too() -> None:
+    with pytest.raises(SettingsError) as caught:
+        resolve_settings({"WHEELNEXT_PIP_SYMLINK_FALLBACK": "copies"})
+    assert "invalid value 'copies' (did you mean copy?)" in str(caught.value)
