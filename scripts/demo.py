@@ -2,23 +2,38 @@
 """A self-contained tour of wheelnext-pip through real pip.
 
     python3 scripts/demo.py [--pip VERSION] [--scene NAME ...] [--keep DIR]
+    python3 scripts/demo.py --update-readme     # rewrite README.md's generated blocks
+    python3 scripts/demo.py --check-readme      # exit 1 when a README block is stale
 
 Builds wheelnext-pip's wheel from this checkout, installs it into a temporary virtual
 environment next to a pip release (by default the one this Python has), serves a
 generated package index on 127.0.0.1, and runs each scene: the command it types and what
 pip really prints. Each feature adds its scene to ``SCENES``.
+
+Every console block of README.md that shows output is a scene's output: a marker line
+``<!-- demo:SCENE -->`` stands right before its fence. ``--update-readme`` runs the marked
+scenes with pip ``README_PIP`` and writes their output into those blocks, with the local
+index's ports numbered from 8000 in order of appearance and temporary folders shortened,
+so that the text is the same on every run. ``--check-readme`` runs them the same way and
+compares, ignoring what legitimately differs between machines and releases (Python, pip
+and wheelnext-pip versions, the detected x86-64 level); an output block without a marker
+is an error too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
+import io
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -37,6 +52,8 @@ class Stage:
     env: pipenv.PipEnv
     index: IndexServer
     workdir: Path
+    #: Variables every command of a scene gets (a scene prints the ``export`` it stands for).
+    exported: dict[str, str] = field(default_factory=dict)
 
     def dry_run_report(self) -> list[str]:
         """``pip install --dry-run --report -`` against the demo index (add requirements)."""
@@ -78,7 +95,7 @@ class Stage:
         if display is not None:
             words = list(display)
         print(f"$ {' '.join([*shown, *map(shlex.quote, words)])}")
-        result = self.env.run(command, wheelnext=wheelnext, env=env)
+        result = self.env.run(command, wheelnext=wheelnext, env={**self.exported, **(env or {})})
         output = stdout_filter(result.stdout) if stdout_filter else result.stdout
         for text in (output, result.stderr):
             if text.strip():
@@ -148,20 +165,42 @@ def scene_symlinks(stage: Stage) -> None:
 
 def scene_default_extras(stage: Stage) -> None:
     """A package whose default backend comes with it, unless the user opts out with [] ."""
-    command = stage.dry_run_report()
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
     print("# plotkit declares Default-Extra: gui (PEP 771); stock pip ignores it")
-    stage.show([*command, "plotkit"], stdout_filter=summarize_report)
+    stage.show([*command, "plotkit"], stdout_filter=keep_decision_lines)
     print("# with wheelnext-pip the default extra comes along ...")
-    stage.show([*command, "plotkit"], wheelnext="1", stdout_filter=summarize_report)
-    print("# ... naming another extra replaces it, and [] means none")
-    stage.show([*command, "plotkit[web]"], wheelnext="1", stdout_filter=summarize_report)
-    stage.show([*command, "plotkit[]"], wheelnext="1", stdout_filter=summarize_report)
+    stage.show([*command, "plotkit"], wheelnext="1", stdout_filter=keep_decision_lines)
+    print("# ... naming an extra replaces the defaults, and empty brackets mean none")
+    stage.show([*command, "plotkit[web]"], wheelnext="1", stdout_filter=keep_decision_lines)
+    stage.show([*command, "plotkit[]"], wheelnext="1", stdout_filter=keep_decision_lines)
 
 
 def keep_decision_lines(stdout: str) -> str:
     """pip's own output minus the download chatter: our lines and pip's verdict."""
-    wanted = ("wheelnext-pip", "Would install", "ERROR")
-    return "\n".join(line for line in stdout.splitlines() if line.startswith(wanted))
+    wanted = ("wheelnext-pip", "Would install", "ERROR", "WARNING")
+    return "\n".join(
+        line
+        for line in stdout.splitlines()
+        if line.startswith(wanted) or "(PEP 771)" in line or line.startswith("  wheelnext-pip")
+    )
+
+
+_PROGRESS = re.compile(
+    r"^\s*(\S.*: (started|finished with status '\w+')|Created wheel for |Stored in directory: "
+    r"|Building wheels? for collected|Successfully built |Installing collected packages)"
+)
+
+
+def trim_progress(stdout: str) -> str:
+    """pip's build and install progress lines, each run of them shown as one ``  ...``."""
+    lines: list[str] = []
+    for line in stdout.splitlines():
+        if _PROGRESS.match(line):
+            if not lines or lines[-1] != "  ...":
+                lines.append("  ...")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def scene_index_groups(stage: Stage) -> None:
@@ -192,6 +231,85 @@ def scene_index_groups(stage: Stage) -> None:
             wheelnext="1",
             env=groups,
         )
+
+
+def scene_help(stage: Stage) -> None:
+    """What the command line offers, and one command's help."""
+    stage.show(["-m", "wheelnext_pip", "--help"])
+    stage.show(["-m", "wheelnext_pip", "doctor", "--help"])
+
+
+def scene_settings(stage: Stage) -> None:
+    """A wrong setting or switch stops pip with one line, suggesting the valid value."""
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url, "alpha"]
+    stage.show(command, wheelnext="1", env={"WHEELNEXT_PIP_INDEX_STRATEGY": "newest"})
+    stage.show(command, wheelnext="1", env={"WHEELNEXT_PIP_INDEX_STRATEGY": "first_match"})
+    stage.show(command, wheelnext="index_groups")
+    stage.show(command, wheelnext="yes")
+    stage.show(command, wheelnext="variants,,symlinks")
+    config = stage.workdir / "settings" / "pip.conf"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[wheelnext]\nindex-stratgy = fallthrough\n")
+    print("# pip.conf holds a [wheelnext] section with a misspelt key")
+    stage.show(command, wheelnext="1", env={"PIP_CONFIG_FILE": str(config)})
+
+
+def keep_section(name: str) -> Callable[[str], str]:
+    """Only the ``name:`` section of ``doctor``'s output (and its verdict)."""
+
+    def only(stdout: str) -> str:
+        kept, inside = [], False
+        for line in stdout.splitlines():
+            if not line.startswith(" "):
+                inside = line == f"{name}:"
+            if inside or line in ("ok", "NOT OK"):
+                kept.append(line)
+        return "\n".join(kept)
+
+    return only
+
+
+MACHINE_TOML = """\
+# the machine the wheels are for: a CUDA 12.8 driver, a compute capability 9.0 GPU,
+# an x86-64-v2 CPU and no TPU
+[nvidia]
+cuda_version_lower_bound = ["12.8", "12.6", "12.4", "12.0", "12"]
+sm_arch = ["90_real", "90_virtual"]
+
+[x86_64]
+level = ["v2", "v1"]
+
+[tpu]
+present = ["false"]
+"""
+
+
+def scene_properties_file(stage: Stage) -> None:
+    """Install for another machine: a variant-properties-file describes it."""
+    folder = stage.workdir / "properties"
+    folder.mkdir(parents=True, exist_ok=True)
+    machine = folder / "machine.toml"
+    machine.write_text(MACHINE_TOML)
+    print(f"$ cat {machine}")
+    print(MACHINE_TOML)
+    use = {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine)}
+    stage.show(
+        ["-m", "wheelnext_pip", "doctor"],
+        wheelnext="1",
+        env=use,
+        stdout_filter=keep_section("variants"),
+    )
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
+    stage.show([*command, "gpukit"], wheelnext="1", env=use, stdout_filter=keep_decision_lines)
+    driver_only = folder / "driver-only.toml"
+    driver_only.write_text('[nvidia]\ncuda_version_lower_bound = ["12.8", "12.0", "12"]\n')
+    print("# a file with the CUDA driver version but no GPU architecture says so in one line")
+    stage.show(
+        [*command, "gpukit"],
+        wheelnext="1",
+        env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(driver_only)},
+        stdout_filter=keep_decision_lines,
+    )
 
 
 def build_isolation_dists(dists: Path) -> list[Path]:
@@ -231,8 +349,9 @@ def build_isolation_dists(dists: Path) -> list[Path]:
 
 def scene_build_isolation(stage: Stage) -> None:
     """Build a framework extension against the framework you have (the PyTorch case)."""
-    index_url = ["--index-url", stage.index.index_url]
-    install = ["-m", "pip", "install", *index_url]
+    install = ["-m", "pip", "install"]
+    print(f"$ export PIP_INDEX_URL={stage.index.index_url}\n")
+    stage.exported["PIP_INDEX_URL"] = stage.index.index_url
     uninstall = ["-m", "pip", "uninstall", "-y", "-q", "fw-ext"]
 
     def framework_bytes() -> str:
@@ -247,27 +366,28 @@ def scene_build_isolation(stage: Stage) -> None:
     stage.show([*install, "-q", "fakefw==2.4.0"])
     stage.index.clear_requests()
     print("# stock pip downloads the framework again into an isolated build environment")
-    stage.show([*install, "fw-ext"])
+    stage.show([*install, "fw-ext"], stdout_filter=trim_progress)
     print(framework_bytes())
     stage.show(uninstall)
     print("# your consent: take fakefw from this environment when its version fits")
     passthrough = {"WHEELNEXT_PIP_BUILD_ISOLATION_PASSTHROUGH": "fakefw"}
-    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough)
+    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough, stdout_filter=trim_progress)
     print(framework_bytes())
     stage.show(uninstall)
     print("# a version that does not fit is installed isolated as usual, with a line saying why")
     stage.show([*install, "-q", "fakefw==2.5.0"])
     stage.index.clear_requests()
-    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough)
+    stage.show([*install, "fw-ext"], wheelnext="1", env=passthrough, stdout_filter=trim_progress)
     print(framework_bytes())
     stage.show(uninstall)
     stage.show([*install, "-q", "fakefw==2.4.0"])
     print("# or build that one project without isolation, in this environment (uv's setting)")
     no_isolation = {"WHEELNEXT_PIP_NO_BUILD_ISOLATION_PACKAGE": "fw-ext,fw-ext-cy"}
-    stage.show([*install, "fw-ext"], wheelnext="1", env=no_isolation)
+    stage.show([*install, "fw-ext"], wheelnext="1", env=no_isolation, stdout_filter=trim_progress)
     print("# missing build requirements: one line, not a backend traceback")
     stage.show([*install, "fw-ext-cy"], wheelnext="1", env=no_isolation)
     stage.index.clear_requests()
+    stage.exported.clear()
 
 
 def variant_dists(dists: Path) -> list[Path]:
@@ -334,6 +454,9 @@ SCENES: dict[str, Callable[[Stage], None]] = {
     "symlinks": scene_symlinks,
     "index-groups": scene_index_groups,
     "build-isolation": scene_build_isolation,
+    "settings": scene_settings,
+    "help": scene_help,
+    "properties-file": scene_properties_file,
 }
 
 
@@ -364,31 +487,198 @@ def build_index(root: Path) -> Path:
     return write_simple_index(root / "www", wheels, extra_files=extra).parent
 
 
+# -- README blocks ----------------------------------------------------------------------
+
+#: The pip release the README's generated blocks show.
+README_PIP = "26.3"
+README = REPO / "README.md"
+MARKER = re.compile(r"^<!-- demo:([a-z0-9-]+) -->$")
+FENCE = "```"
+
+
+@dataclass
+class Block:
+    """A fenced block of the README: its first and last line numbers (0-based, the fences)."""
+
+    start: int
+    end: int
+    language: str
+    scene: str | None  # from the marker line right above, if any
+
+    def body(self, lines: list[str]) -> list[str]:
+        return lines[self.start + 1 : self.end]
+
+
+def readme_blocks(lines: list[str]) -> list[Block]:
+    blocks = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith(FENCE):
+            end = index + 1
+            while end < len(lines) and lines[end].rstrip() != FENCE:
+                end += 1
+            if end == len(lines):
+                raise SystemExit(f"README.md:{index + 1}: a fence that is never closed")
+            marker = MARKER.match(lines[index - 1].strip()) if index else None
+            language = line[len(FENCE) :].strip()
+            blocks.append(Block(index, end, language, marker.group(1) if marker else None))
+            index = end
+        index += 1
+    return blocks
+
+
+def shows_output(block: Block, lines: list[str]) -> bool:
+    """A console block with a line that is neither a command, a comment nor empty."""
+    if block.language != "console":
+        return False
+    return any(line.strip() and not line.startswith(("$ ", "#")) for line in block.body(lines))
+
+
+def stable_text(text: str, workdir: Path) -> str:
+    """What a scene printed, made the same on every run: the local index's ports numbered
+    from 8000 in order of appearance, temporary folders shortened."""
+    text = text.replace(str(workdir), "/tmp/wheelnext-demo")
+    text = re.sub(r"/tmp/(pip-[a-z-]+?)-[a-z0-9_]{8}\b", r"/tmp/\1-XXXXXXXX", text)
+    ports: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        port = ports.setdefault(match.group(1), str(8000 + len(ports)))
+        return f"127.0.0.1:{port}"
+
+    text = re.sub(r"127\.0\.0\.1:(\d+)", number, text)
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+#: What may differ between the README and a fresh run: (pattern, replacement).
+_VOLATILE = [
+    (r"\bpython3\.\d+\b", "python3.X"),
+    (r"(\n  python +)\d+\.\d+\.\d+\S*", r"\1X.Y.Z"),
+    (r"(\n  pip +)\S+", r"\1X"),
+    (r"(wheelnext[-_]pip[- ])\d+(\.\d+)+([a-z]+\d*)?(\.dev\d+)?\b", r"\1X"),
+    (r"(x86_64: level = )[^\[]*(\[detected\])", r"\1... \2"),
+    (r"(instead of detected: level = )[^)]*", r"\1..."),
+]
+
+
+def comparable(text: str) -> str:
+    for pattern, replacement in _VOLATILE:
+        text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
+    return text
+
+
+def run_scenes_captured(stage: Stage, names: Sequence[str]) -> dict[str, str]:
+    outputs = {}
+    for name in names:
+        print(f"running scene {name} ...", file=sys.stderr, flush=True)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            SCENES[name](stage)
+        outputs[name] = stable_text(buffer.getvalue(), stage.workdir)
+    return outputs
+
+
+def readme_problems(lines: list[str]) -> tuple[list[Block], list[str]]:
+    """The marked blocks, and the output blocks without a marker or with an unknown scene."""
+    marked = []
+    problems = []
+    seen: set[str] = set()
+    for block in readme_blocks(lines):
+        if block.scene is None:
+            if shows_output(block, lines):
+                problems.append(
+                    f"README.md:{block.start + 1}: a console block shows output but has no "
+                    "`<!-- demo:SCENE -->` marker: make a scene print it"
+                )
+            continue
+        if block.scene not in SCENES:
+            problems.append(f"README.md:{block.start + 1}: unknown scene {block.scene!r}")
+        elif block.scene in seen:
+            problems.append(f"README.md:{block.start + 1}: scene {block.scene!r} is shown twice")
+        else:
+            seen.add(block.scene)
+            marked.append(block)
+    return marked, problems
+
+
+def sync_readme(stage: Stage, readme: Path, *, update: bool) -> int:
+    lines = readme.read_text().splitlines()
+    marked, problems = readme_problems(lines)
+    outputs = run_scenes_captured(stage, [block.scene for block in marked if block.scene])
+    stale = []
+    for block in reversed(marked):  # from the end, so earlier line numbers stay valid
+        assert block.scene is not None
+        fresh = outputs[block.scene].splitlines()
+        if comparable("\n".join(block.body(lines))) != comparable("\n".join(fresh)):
+            stale.append(block.scene)
+            if not update:
+                diff = difflib.unified_diff(
+                    block.body(lines),
+                    fresh,
+                    f"README.md (demo:{block.scene})",
+                    f"scripts/demo.py --scene {block.scene}",
+                    lineterm="",
+                )
+                print("\n".join(diff))
+        if update:
+            lines[block.start + 1 : block.end] = fresh
+    if update:
+        readme.write_text("\n".join(lines) + "\n")
+        print(f"{readme}: {len(marked)} generated blocks, {len(stale)} rewritten")
+    for problem in problems:
+        print(problem)
+    if not update and stale:
+        print(
+            f"stale README blocks: {', '.join(reversed(stale))} "
+            "(run: python3 scripts/demo.py --update-readme)"
+        )
+    return 1 if problems or (stale and not update) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--pip",
-        default=metadata.version("pip"),
-        help="pip release for the demo environment (default: this Python's)",
+        help="pip release for the demo environment (default: this Python's; "
+        f"{README_PIP} with --update-readme/--check-readme)",
     )
     parser.add_argument(
         "--scene", action="append", choices=sorted(SCENES), help="run only these scenes"
     )
     parser.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--update-readme", action="store_true", help="rewrite the README's generated blocks"
+    )
+    mode.add_argument(
+        "--check-readme",
+        action="store_true",
+        help="exit 1 (with a diff) when a generated README block is stale",
+    )
+    parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    readme_mode = options.update_readme or options.check_readme
+    pip_version = options.pip or (README_PIP if readme_mode else metadata.version("pip"))
+    if readme_mode and options.scene:
+        parser.error("--scene cannot be combined with the README modes")
 
     with tempfile.TemporaryDirectory(prefix="wheelnext-demo-") as temporary:
-        workdir = options.keep or Path(temporary)
+        workdir = (options.keep or Path(temporary)).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        print(f"building wheelnext-pip and a venv with pip {options.pip} in {workdir} ...")
+        note = sys.stderr if readme_mode else sys.stdout
+        print(
+            f"building wheelnext-pip and a venv with pip {pip_version} in {workdir} ...", file=note
+        )
         wheelhouse = pipenv.fill_wheelhouse(workdir / "wheelhouse")
         wheel = pipenv.build_project_wheel(workdir / "dist")
         env = pipenv.create_env(
-            workdir / "venv", sys.executable, options.pip, plugin_wheel=wheel, wheelhouse=wheelhouse
+            workdir / "venv", sys.executable, pip_version, plugin_wheel=wheel, wheelhouse=wheelhouse
         )
         with IndexServer(build_index(workdir / "index")) as index:
-            print(f"serving a generated index at {index.index_url}\n")
             stage = Stage(env, index, workdir)
+            if readme_mode:
+                return sync_readme(stage, options.readme, update=options.update_readme)
+            print(f"serving a generated index at {index.index_url}\n")
             for name in options.scene or SCENES:
                 scene = SCENES[name]
                 print(f"=== {name}: {(scene.__doc__ or '').strip()}\n")

@@ -76,20 +76,40 @@ def _first_values(values: tuple[str, ...], shown: int = 4) -> str:
     return ", ".join(values[:shown]) + more
 
 
+def _describe(properties: Any) -> str:
+    if properties is None or not properties.features:
+        return "none"
+    return "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in properties)
+
+
 def _variant_providers_section(settings: Settings | None) -> Any:
-    """Each built-in provider's answer here, and where it came from."""
+    """Each built-in provider's answer here, where it came from, and what the user's
+    ``variant-properties-file`` changes."""
     from wheelnext_pip.variants import detect
-    from wheelnext_pip.variants.properties import load_properties_file
+    from wheelnext_pip.variants.properties import load_properties_file, properties_file_notes
 
     user: dict[str, Any] = {}
     lines = []
     problems = []
-    if settings is not None and settings.variant_properties_file:
+    file_notes: list[str] = []
+    path = settings.variant_properties_file if settings is not None else None
+    if path:
         try:
-            user = dict(load_properties_file(settings.variant_properties_file))
+            user = dict(load_properties_file(path))
         except Exception as exc:
             lines.append(f"variant-properties-file: {exc}")
             problems.append(f"wheelnext-pip: {exc}")  # pip would stop on it: NOT OK
+        else:
+            replaced = [ns for ns in user if ns in BUILTIN_NAMESPACES]
+            added = [ns for ns in user if ns not in BUILTIN_NAMESPACES]
+            what = []
+            if replaced:
+                what.append(f"replaces detection of {', '.join(replaced)}")
+            if added:
+                what.append(f"supplies {', '.join(added)}")
+            lines.append(f"variant-properties-file {path}: {'; '.join(what) or 'names nothing'}")
+            file_notes = properties_file_notes(user)
+            lines.extend(file_notes)
     forced_problem = detect.forced_variable_problem(os.environ)
     if forced_problem is not None:
         lines.append(forced_problem)
@@ -98,30 +118,42 @@ def _variant_providers_section(settings: Settings | None) -> Any:
     providers: dict[str, Any] = {}
     notes: tuple[str, ...]
     for namespace in dict.fromkeys([*BUILTIN_NAMESPACES, *user]):
+        replaces = None
         if settings is not None and namespace in settings.disable_providers:
             source, properties, notes = "disabled (disable-providers)", None, ()
         elif namespace in user:
             source, properties, notes = "file (variant-properties-file)", user[namespace], ()
+            if namespace in BUILTIN_NAMESPACES:
+                detection = detect.detect_builtin(namespace, environ=os.environ)
+                replaces = _describe(detection.properties)
         elif namespace in BUILTIN_NAMESPACES:
             detection = detect.detect_builtin(namespace, environ=os.environ)
             source = "forced (override variable)" if namespace in forced else "detected"
             properties, notes = detection.properties, detection.notes
         else:
             continue
-        described = (
-            "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in properties)
-            if properties is not None and properties.features
-            else "none"
-        )
-        providers[namespace] = {"source": source, "properties": described, "notes": list(notes)}
+        described = _describe(properties)
+        providers[namespace] = {
+            "source": source,
+            "properties": described,
+            "notes": list(notes),
+            "replaces_detected": replaces,
+        }
         note = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"{namespace}: {described} [{source}]{note}")
+        if replaces is not None:
+            lines.append(f"  (instead of detected: {replaces})")
     if settings is not None:
         for key in ("enable-providers", "trust-providers"):
             value = settings.value(key)
             if value:
                 lines.append(f"{key}: {', '.join(sorted(value))}")  # type: ignore[arg-type]
-    return {"providers": providers, "lines": lines, "problems": problems}
+    return {
+        "providers": providers,
+        "lines": lines,
+        "problems": problems,
+        "properties_file_notes": file_notes,
+    }
 
 
 SECTIONS["variants"] = _variant_providers_section

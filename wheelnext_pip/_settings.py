@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Union
 from urllib.parse import urlsplit
 
-from wheelnext_pip._features import EVENT_LOG_VARIABLE, Switch, parse_switch
+from wheelnext_pip._features import EVENT_LOG_VARIABLE, Switch, closest, did_you_mean, parse_switch
 from wheelnext_pip.errors import SettingsError
 
 __all__ = [
@@ -159,8 +159,9 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().lower()
         if value not in allowed:
+            hint = did_you_mean(value, allowed)
             raise ValueError(
-                f"invalid value {text.strip()!r} (expected one of: {', '.join(allowed)})"
+                f"invalid value {text.strip()!r}{hint} (expected one of: {', '.join(allowed)})"
             )
         return value
 
@@ -293,38 +294,20 @@ _PARSERS: dict[str, Callable[[str], Value]] = {
 SETTING_KEYS: tuple[str, ...] = tuple(_PARSERS)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    best = min(candidates, key=lambda candidate: _edit_distance(word, candidate))
-    if _edit_distance(word, best) <= max(2, len(word) // 4):
-        return f" (did you mean {best}?)"
-    return ""
-
-
 def _check_unknown(environ: Mapping[str, str], entries: Iterable[FileEntry]) -> None:
     known_variables = {env_variable(key) for key in SETTING_KEYS} | {EVENT_LOG_VARIABLE}
     for name in sorted(environ):
         if name.startswith(ENV_PREFIX) and name not in known_variables:
-            raise SettingsError(
-                name, "environment", "unknown setting" + _did_you_mean(name, known_variables)
-            )
+            # Compare what follows the prefix: the shared prefix would make anything "close".
+            match = closest(name[len(ENV_PREFIX) :], SETTING_KEYS)
+            hint = f" (did you mean {env_variable(match)}?)" if match else ""
+            raise SettingsError(name, "environment", "unknown setting" + hint)
     for entry in entries:
         if entry.key not in _PARSERS:
             raise SettingsError(
                 f"wheelnext.{entry.key}",
                 entry.source,
-                "unknown setting" + _did_you_mean(entry.key, SETTING_KEYS),
+                "unknown setting" + did_you_mean(entry.key, SETTING_KEYS),
             )
 
 

@@ -42,7 +42,8 @@ def test_switch_unknown_value_names_valid_values(value: str) -> None:
         parse_switch(value)
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith("WHEELNEXT_PIP (from environment): unknown value")
+    assert message.startswith("WHEELNEXT_PIP (from environment): ")
+    assert "unknown value" in message or "is empty" in message
     for name in (*FEATURES, "1", "off"):
         assert name in message
 
@@ -202,3 +203,68 @@ def test_redact_credentials(text: str, shown: str) -> None:
     from wheelnext_pip.errors import redact_credentials
 
     assert redact_credentials(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "suggestion"),
+    [
+        ("index_groups", "index-groups"),
+        ("Index_Groups", "index-groups"),
+        ("varaints", "variants"),
+        ("variants,defaults-extras", "default-extras"),
+        ("yes", "1"),
+        ("no", "0"),
+        ("ture", "true"),
+    ],
+)
+def test_a_wrong_switch_value_suggests_the_valid_one(value: str, suggestion: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_switch(value)
+    assert f"(did you mean {suggestion}?)" in str(caught.value)
+
+
+def test_a_switch_value_far_from_any_gets_no_suggestion() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_switch("xyz")
+    assert "did you mean" not in str(caught.value)
+    assert "unknown value 'xyz'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "position"),
+    [("variants,,symlinks", 2), ("variants,", 2), (",variants", 1), (" , ", 1)],
+)
+def test_an_empty_switch_item_is_named_as_such(value: str, position: int) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_switch(value)
+    assert f"item {position} of {value!r} is empty" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [("index_groups", "index-groups"), ("index-stratgy", "index-strategy")],
+)
+def test_a_wrong_file_key_suggests_the_valid_one(key: str, suggestion: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        resolve_settings({}, [FileEntry(key, "x", "/etc/pip.conf")])
+    expected = f"wheelnext.{key} (from /etc/pip.conf): unknown setting"
+    assert f"{expected} (did you mean {suggestion}?)" in str(caught.value)
+
+
+def test_a_variable_far_from_any_setting_gets_no_suggestion() -> None:
+    # The shared WHEELNEXT_PIP_ prefix alone never makes a name "close".
+    with pytest.raises(SettingsError) as caught:
+        resolve_settings({"WHEELNEXT_PIP_FOO": "1"})
+    assert "did you mean" not in str(caught.value)
+
+
+def test_a_wrong_choice_suggests_the_valid_one() -> None:
+    with pytest.raises(SettingsError) as caught:
+        resolve_settings({"WHEELNEXT_PIP_INDEX_STRATEGY": "first_match"})
+    assert "invalid value 'first_match' (did you mean first-match?)" in str(caught.value)
+
+
+def test_a_close_short_choice_is_suggested_too() -> None:
+    with pytest.raises(SettingsError) as caught:
+        resolve_settings({"WHEELNEXT_PIP_SYMLINK_FALLBACK": "copies"})
+    assert "invalid value 'copies' (did you mean copy?)" in str(caught.value)

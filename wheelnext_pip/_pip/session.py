@@ -53,12 +53,14 @@ def _variant_settings_problem(settings: Settings) -> str | None:
     if not path:
         return None
     from wheelnext_pip.variants.errors import VariantError
-    from wheelnext_pip.variants.properties import load_properties_file
+    from wheelnext_pip.variants.properties import load_properties_file, properties_file_notes
 
     try:
-        load_properties_file(path)
+        user = load_properties_file(path)
     except VariantError as exc:
         return f"wheelnext-pip: {exc}"
+    for note in properties_file_notes(user):
+        warn_later(f"wheelnext-pip: {note}")
     return None
 
 

@@ -204,7 +204,8 @@ class Judgment:
         )
         origins = {}
         for namespace, decision in decisions.items():
-            if decision.note:
+            # Replacing detection is what the variant-properties-file is for: no warning.
+            if decision.note and decision.source != "file":
                 self.warn(f"note:{namespace}:{decision.note}", decision.note)
             origins[namespace] = machine.describe_origin(namespace, decision.source)
         ranking = rank_variants(combined.variants, combined.namespace_priorities, supported)

@@ -28,6 +28,7 @@ __all__ = [
     "load_properties_file",
     "parse_properties_toml",
     "properties_by_feature",
+    "properties_file_notes",
 ]
 
 PROPERTIES_FILE_SETTING = "variant-properties-file"
@@ -198,6 +199,29 @@ def parse_properties_toml(text: str, source: str) -> dict[str, NamespaceProperti
             features.append(SupportedFeature(feature, tuple(values)))
         result[namespace] = NamespaceProperties(namespace, tuple(features))
     return result
+
+
+#: The ``nvidia`` features that describe the driver, and the one that describes the GPU.
+_NVIDIA_DRIVER_FEATURES = ("cuda_version_lower_bound", "cuda_version_upper_bound")
+_NVIDIA_ARCH_FEATURE = "sm_arch"
+
+
+def properties_file_notes(user: Mapping[str, NamespaceProperties]) -> list[str]:
+    """One line per thing the file's author probably did not mean (none for a namespace it
+    replaces: that is the file's purpose)."""
+    notes = []
+    nvidia = user.get("nvidia")
+    if (
+        nvidia is not None
+        and any(nvidia.feature(name) for name in _NVIDIA_DRIVER_FEATURES)
+        and nvidia.feature(_NVIDIA_ARCH_FEATURE) is None
+    ):
+        notes.append(
+            f"{PROPERTIES_FILE_SETTING}: [nvidia] gives a CUDA driver version but no "
+            f"{_NVIDIA_ARCH_FEATURE}, so NVIDIA variants that need a GPU architecture will "
+            "not match"
+        )
+    return notes
 
 
 def properties_by_feature(
