@@ -24,18 +24,11 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pip._internal.exceptions import InstallationError
 from pip._vendor.packaging.specifiers import SpecifierSet
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import acceptance, report
-from wheelnext_pip._pip.registry import (
-    PatchPoint,
-    PatchSet,
-    argument,
-    original_of,
-    with_argument,
-)
+from wheelnext_pip._pip import acceptance
+from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet, Proceed, original_of
 from wheelnext_pip._settings import (
     DEFAULT_GROUP,
     Settings,
@@ -172,17 +165,6 @@ def _active_layout() -> GroupLayout | None:
     return layout if layout.active else None
 
 
-def _stop(exc: BaseException) -> InstallationError:
-    """What pip raises instead: one ``ERROR:`` line and a non-zero exit, nothing installed."""
-    if isinstance(exc, IndexGroupError):
-        return InstallationError(f"wheelnext-pip: {exc}")
-    logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
-    return InstallationError(
-        f"wheelnext-pip: internal error in index-groups ({type(exc).__name__}: {exc}); "
-        "stopping rather than risk taking a project from the wrong index"
-    )
-
-
 def _finder_state(finder: Any, layout: GroupLayout) -> _FinderState:
     state = vars(finder).get(_STATE_ATTRIBUTE)
     if not isinstance(state, _FinderState) or state.layout is not layout:
@@ -311,50 +293,37 @@ def _first_match(
 # -- hooks -------------------------------------------------------------------------------
 
 
-def _collector_create(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _collector_create(call: Call) -> None:
     """Named groups' URLs join pip's index URLs, so pip fetches them with its own session,
     auth, proxies and cache, and forwards them to the build-dependency child."""
-    try:
-        layout = _active_layout()
-        if layout is not None:
-            options = argument(args, kwargs, 2, "options")
-            present = [options.index_url, *(options.extra_index_urls or [])]
-            extra = layout.urls_to_add(present)
-            if extra:
-                options = copy.copy(options)
-                options.extra_index_urls = [*(options.extra_index_urls or []), *extra]
-                args, kwargs = with_argument(args, kwargs, 2, "options", options)
-    except Exception as exc:
-        raise _stop(exc) from None
-    return original(*args, **kwargs)
+    layout = _active_layout()
+    if layout is not None:
+        options = call["options"]
+        present = [options.index_url, *(options.extra_index_urls or [])]
+        extra = layout.urls_to_add(present)
+        if extra:
+            options = copy.copy(options)
+            options.extra_index_urls = [*(options.extra_index_urls or []), *extra]
+            call["options"] = options
 
 
-def _find_all_candidates(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _find_all_candidates(call: Call, proceed: Proceed) -> Any:
     layout = _active_layout()
     if layout is None:
-        return original(*args, **kwargs)
-    finder = args[0]
-    project = argument(args, kwargs, 1, "project_name")
-    try:
-        locked = vars(finder).get("_locked_links")
-        if isinstance(locked, dict) and canonicalize_name(project) in locked:
-            return original(*args, **kwargs)  # pylock installs name their file (pip 26.2+)
-        state = _finder_state(finder, layout)
-        walk = _walk(finder, state, project)
-        if walk.result is None:
-            if layout.strategy == "fallthrough":
-                walk.result = _first_with_candidates(original, finder, state, walk)
-            else:
-                walk.result = _first_match(original, finder, state, walk)
-        return list(walk.result)
-    except InstallationError:
-        raise
-    except Exception as exc:
-        raise _stop(exc) from None
+        return proceed()
+    finder = call["self"]
+    project = call["project_name"]
+    locked = vars(finder).get("_locked_links")
+    if isinstance(locked, dict) and canonicalize_name(project) in locked:
+        return proceed()  # pylock installs name their file (pip 26.2+)
+    state = _finder_state(finder, layout)
+    walk = _walk(finder, state, project)
+    if walk.result is None:
+        if layout.strategy == "fallthrough":
+            walk.result = _first_with_candidates(proceed.original, finder, state, walk)
+        else:
+            walk.result = _first_match(proceed.original, finder, state, walk)
+    return list(walk.result)
 
 
 def _first_with_candidates(
@@ -373,45 +342,35 @@ def _first_with_candidates(
     return []
 
 
-def _process_project_url(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _process_project_url(call: Call, proceed: Proceed) -> Any:
     layout = _active_layout()
     if layout is None:
-        return original(*args, **kwargs)
-    finder = args[0]
-    project_url = argument(args, kwargs, 1, "project_url")
-    link_evaluator = argument(args, kwargs, 2, "link_evaluator")
-    try:
-        state = _finder_state(finder, layout)
-        walk = _walk(finder, state, link_evaluator.project_name)
-        location = project_url.url
-        page = walk.pages.get(location)
-        if page is None:  # a --find-links page: not project specific, always default's
-            page = _Page(walk.project, DEFAULT_GROUP, location, location, project_page=False)
-            walk.pages[location] = page
-        if not walk.allows(page.group):
-            return []  # a higher group serves this project: no request at all
-        if page.candidates is not None:
-            return list(page.candidates)
-    except Exception as exc:
-        raise _stop(exc) from None
+        return proceed()
+    state = _finder_state(call["self"], layout)
+    walk = _walk(call["self"], state, call["link_evaluator"].project_name)
+    location = call["project_url"].url
+    page = walk.pages.get(location)
+    if page is None:  # a --find-links page: not project specific, always default's
+        page = _Page(walk.project, DEFAULT_GROUP, location, location, project_page=False)
+        walk.pages[location] = page
+    if not walk.allows(page.group):
+        return []  # a higher group serves this project: no request at all
+    if page.candidates is not None:
+        return list(page.candidates)
     _CURRENT_PAGE.append(page)
     try:
-        candidates = original(*args, **kwargs)
+        candidates = proceed()
     finally:
         _CURRENT_PAGE.pop()
-    try:
-        if page.redirect is not None:
-            logger.log(VERBOSE, "wheelnext-pip: %s", _redirect_text(walk, page, page.redirect))
-        page.candidates = list(candidates)
-        base = redact_url(page.base_url)
-        for candidate in page.candidates:
-            walk.origin[id(candidate)] = page.group
-            report.annotate_link(candidate.link.url, index_group=page.group, index_url=base)
-    except Exception as exc:
-        raise _stop(exc) from None
-    return candidates
+    if page.redirect is not None:
+        logger.log(VERBOSE, "wheelnext-pip: %s", _redirect_text(walk, page, page.redirect))
+    page.candidates = list(candidates)
+    base = redact_url(page.base_url)
+    ledger = _state.STATE.ledger
+    for candidate in page.candidates:
+        walk.origin[id(candidate)] = page.group
+        ledger.index_group_chosen(candidate.link.url, page.group, base)
+    return page.candidates
 
 
 def _redirect_text(walk: _Walk, page: _Page, target: str) -> str:
@@ -442,12 +401,10 @@ def _failure_name(exc: BaseException) -> str:
     return name
 
 
-def _get_simple_response(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _get_simple_response(call: Call, proceed: Proceed) -> Any:
     page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
     try:
-        response = original(*args, **kwargs)
+        response = proceed()
     except BaseException as exc:
         if page is not None:
             failed = getattr(exc, "response", None)
@@ -463,32 +420,22 @@ def _get_simple_response(
     return response
 
 
-def _parse_links(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _parse_links(call: Call, proceed: Proceed) -> Any:
     page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
     if page is None:
-        return original(*args, **kwargs)
-    try:
-        content = argument(args, kwargs, 0, "page")
-        content_type = str(getattr(content, "content_type", "") or "").lower()
-        problem = None
-        if content_type.startswith(_SIMPLE_JSON):
-            problem = simple_json_problem(bytes(content.content))
-    except Exception as exc:
-        raise _stop(exc) from None
+        return proceed()
+    content = call["page"]
+    content_type = str(getattr(content, "content_type", "") or "").lower()
+    problem = None
+    if content_type.startswith(_SIMPLE_JSON):
+        problem = simple_json_problem(bytes(content.content))
     if problem is not None:
         # pip would read such a body as "no files" or crash on it: it is an index error.
         page.failure = problem
         page.failure_unreported = True
         return []
-    links = list(original(*args, **kwargs))
-    try:
-        page.file_count = sum(
-            1 for link in links if is_distribution_file(link.filename, page.project)
-        )
-    except Exception as exc:
-        raise _stop(exc) from None
+    links = list(proceed())
+    page.file_count = sum(1 for link in links if is_distribution_file(link.filename, page.project))
     return links
 
 
@@ -529,69 +476,59 @@ def _requirement_text(project: str, specifier: Any) -> str:
     return f"{project}{text}" if text else project
 
 
-def _find_best_candidate(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _find_best_candidate(call: Call, proceed: Proceed) -> Any:
     layout = _active_layout()
     if layout is None:
-        return original(*args, **kwargs)
-    finder = args[0]
-    project = argument(args, kwargs, 1, "project_name")
-    specifier = argument(args, kwargs, 2, "specifier", None)
-    hashes = argument(args, kwargs, 3, "hashes", None)
+        return proceed()
+    finder = call["self"]
+    project = call["project_name"]
+    specifier = call["specifier"]
+    hashes = call["hashes"]
     if layout.strategy != "fallthrough":
-        result = original(*args, **kwargs)
-        try:
-            _explain_first_match_miss(finder, layout, project, specifier, result)
-        except Exception as exc:
-            raise _stop(exc) from None
+        result = proceed()
+        _explain_first_match_miss(finder, layout, project, specifier, result)
         return result
-    try:
-        locked = vars(finder).get("_locked_links")
-        if isinstance(locked, dict) and canonicalize_name(project) in locked:
-            return original(*args, **kwargs)
-        state = _finder_state(finder, layout)
-        walk = _walk(finder, state, project)
-        key = (walk.project, str(specifier or ""), hashes, walk.reached)
-        if key in state.best:
-            return state.best[key]
-        fetch = original_of(FEATURE, "index.package_finder:PackageFinder.find_all_candidates")
-        evaluator = finder.make_candidate_evaluator(
-            project_name=project, specifier=specifier, hashes=hashes
-        )
-        passed: list[str] = []
-        result = None
-        for position, group in enumerate(walk.order):
-            if not walk.allows(group):
-                _advance(fetch, finder, state, walk)
-            result = evaluator.compute_best_candidate(walk.usable_candidates(group))
-            if _viable(result, specifier):
-                if passed:
-                    requirement = _requirement_text(project, specifier)
-                    line = fallthrough_line(walk.project, requirement, passed, group)
-                    logger.info("wheelnext-pip: %s", line)
-                _warn_listed_nothing(walk, group)
-                _announce(walk, group)
-                lower = [
-                    c
-                    for g in walk.order[position + 1 : walk.reached]
-                    for c in walk.usable_candidates(g)
-                ]
-                if lower:
-                    result = _with_fallbacks(result, evaluator.compute_best_candidate(lower))
-                break
-            if walk.usable_candidates(group):
-                passed.append(group)
-        else:
-            _warn_listed_nothing(walk, None)
-            everything = [c for group in walk.order for c in walk.usable_candidates(group)]
-            result = evaluator.compute_best_candidate(everything)
-        state.best[(walk.project, str(specifier or ""), hashes, walk.reached)] = result
-        return result
-    except InstallationError:
-        raise
-    except Exception as exc:
-        raise _stop(exc) from None
+    locked = vars(finder).get("_locked_links")
+    if isinstance(locked, dict) and canonicalize_name(project) in locked:
+        return proceed()
+    state = _finder_state(finder, layout)
+    walk = _walk(finder, state, project)
+    key = (walk.project, str(specifier or ""), hashes, walk.reached)
+    if key in state.best:
+        return state.best[key]
+    fetch = original_of(FEATURE, "index.package_finder:PackageFinder.find_all_candidates")
+    evaluator = finder.make_candidate_evaluator(
+        project_name=project, specifier=specifier, hashes=hashes
+    )
+    passed: list[str] = []
+    result = None
+    for position, group in enumerate(walk.order):
+        if not walk.allows(group):
+            _advance(fetch, finder, state, walk)
+        result = evaluator.compute_best_candidate(walk.usable_candidates(group))
+        if _viable(result, specifier):
+            if passed:
+                requirement = _requirement_text(project, specifier)
+                line = fallthrough_line(walk.project, requirement, passed, group)
+                logger.info("wheelnext-pip: %s", line)
+            _warn_listed_nothing(walk, group)
+            _announce(walk, group)
+            lower = [
+                c
+                for g in walk.order[position + 1 : walk.reached]
+                for c in walk.usable_candidates(g)
+            ]
+            if lower:
+                result = _with_fallbacks(result, evaluator.compute_best_candidate(lower))
+            break
+        if walk.usable_candidates(group):
+            passed.append(group)
+    else:
+        _warn_listed_nothing(walk, None)
+        everything = [c for group in walk.order for c in walk.usable_candidates(group)]
+        result = evaluator.compute_best_candidate(everything)
+    state.best[(walk.project, str(specifier or ""), hashes, walk.reached)] = result
+    return result
 
 
 def _with_fallbacks(result: Any, lower: Any) -> Any:
@@ -634,9 +571,7 @@ def _explain_first_match_miss(
         )
 
 
-def _find_candidates(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _find_candidates(call: Call) -> None:
     """fallthrough: let a narrowed requirement reach lower groups even where pip skips the
     finder.
 
@@ -647,26 +582,18 @@ def _find_candidates(
     """
     layout = _active_layout()
     if layout is None or layout.strategy != "fallthrough":
-        return original(*args, **kwargs)
-    try:
-        factory = args[0]
-        identifier = argument(args, kwargs, 1, "identifier")
-        requirements = argument(args, kwargs, 2, "requirements")
-        pinned_elsewhere = False
-        specifier = SpecifierSet()
-        for requirement in requirements[identifier]:
-            candidate, ireq = requirement.get_candidate_lookup()
-            if candidate is not None:
-                pinned_elsewhere = True
-            elif ireq is not None and ireq.req is not None:
-                specifier &= ireq.req.specifier
-        if pinned_elsewhere and str(specifier):
-            factory._finder.find_best_candidate(identifier.split("[", 1)[0], specifier, None)
-    except InstallationError:
-        raise
-    except Exception as exc:
-        raise _stop(exc) from None
-    return original(*args, **kwargs)
+        return
+    identifier = call["identifier"]
+    pinned_elsewhere = False
+    specifier = SpecifierSet()
+    for requirement in call["requirements"][identifier]:
+        candidate, ireq = requirement.get_candidate_lookup()
+        if candidate is not None:
+            pinned_elsewhere = True
+        elif ireq is not None and ireq.req is not None:
+            specifier &= ireq.req.specifier
+    if pinned_elsewhere and str(specifier):
+        call["self"]._finder.find_best_candidate(identifier.split("[", 1)[0], specifier, None)
 
 
 def _python_option(argv: list[str]) -> str | None:
@@ -701,20 +628,19 @@ def preflight(argv: list[str]) -> str | None:
     )
 
 
-def _venv_build_environment_init(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _venv_build_environment_init(call: Call) -> None:
     """pip 26.2+'s venv isolation installs build dependencies with a fresh interpreter that
     has no wheelnext-pip: index groups would not reach them, so stop (fail closed)."""
-    layout = _active_layout()
-    installer = argument(args, kwargs, 1, "installer", None)
-    if layout is not None and type(installer).__name__ != "InprocessBuildEnvironmentInstaller":
-        raise InstallationError(
-            "wheelnext-pip: index groups cannot reach build dependencies installed under "
+    installer = call.get("installer")
+    if (
+        _active_layout() is not None
+        and type(installer).__name__ != "InprocessBuildEnvironmentInstaller"
+    ):
+        raise IndexGroupError(
+            "index groups cannot reach build dependencies installed under "
             "--use-feature=venv-isolation (that child runs without wheelnext-pip); add "
             "--use-feature=inprocess-build-deps, or drop venv-isolation"
         )
-    return original(*args, **kwargs)
 
 
 INDEX_GROUPS = PatchSet(
@@ -726,6 +652,7 @@ INDEX_GROUPS = PatchSet(
             "LinkCollector.create",
             _collector_create,
             params=("cls", "session", "options"),
+            kind="before",
         ),
         PatchPoint(
             FEATURE,
@@ -733,14 +660,16 @@ INDEX_GROUPS = PatchSet(
             "_get_simple_response",
             _get_simple_response,
             params=("url", "session"),
+            kind="around",
         ),
-        PatchPoint(FEATURE, FINDER, "parse_links", _parse_links, params=("page",)),
+        PatchPoint(FEATURE, FINDER, "parse_links", _parse_links, params=("page",), kind="around"),
         PatchPoint(
             FEATURE,
             FINDER,
             "PackageFinder.process_project_url",
             _process_project_url,
             params=("self", "project_url", "link_evaluator"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -748,6 +677,7 @@ INDEX_GROUPS = PatchSet(
             "PackageFinder.find_all_candidates",
             _find_all_candidates,
             params=("self", "project_name"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -755,6 +685,7 @@ INDEX_GROUPS = PatchSet(
             "PackageFinder.find_best_candidate",
             _find_best_candidate,
             params=("self", "project_name", "specifier", "hashes"),
+            kind="around",
         ),
         PatchPoint(
             FEATURE,
@@ -762,6 +693,7 @@ INDEX_GROUPS = PatchSet(
             "Factory.find_candidates",
             _find_candidates,
             params=("self", "identifier", "requirements", "incompatibilities", "constraint"),
+            kind="before",
         ),
         PatchPoint(
             FEATURE,
@@ -769,10 +701,13 @@ INDEX_GROUPS = PatchSet(
             "VenvBuildEnvironment.__init__",
             _venv_build_environment_init,
             params=("self", "installer"),
+            kind="before",
             required=False,
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
     fail_closed=True,
     needed=needed,
+    error_prefix="wheelnext-pip: ",
+    risk="risk taking a project from the wrong index",
 )

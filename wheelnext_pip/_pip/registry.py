@@ -276,8 +276,10 @@ def _failure(patch_set: PatchSet, exc: Exception) -> Exception | None:
     return None
 
 
-class _Proceed:
-    """``proceed()`` of an around-hook: pip's function with the call's arguments."""
+class Proceed:
+    """``proceed()`` of an around-hook: pip's function with the call's arguments.
+    ``original`` is pip's function itself, for a hook that must call it for other arguments
+    too (what it raises passes as pip's own only through ``proceed()``)."""
 
     __slots__ = ("call", "called", "original", "raised", "result")
 
@@ -350,7 +352,7 @@ def _make_wrapper(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
-            proceed = _Proceed(original, Call(parameters, args, kwargs))
+            proceed = Proceed(original, Call(parameters, args, kwargs))
             try:
                 return hook(proceed.call, proceed)
             except Exception as exc:
