@@ -165,6 +165,12 @@ def _make_wrapper(point: PatchPoint, original: Callable[..., Any]) -> Callable[.
         return hook(original, args, kwargs)
 
     setattr(wrapper, STAMP, point.ident)
+    # pip <= 24.x caches some finder methods with functools.lru_cache, and programs that
+    # drive pip (pip-tools) clear that cache: the wrapper keeps the cache's handles.
+    for name in ("cache_clear", "cache_info"):
+        handle = getattr(original, name, None)
+        if callable(handle):
+            setattr(wrapper, name, handle)
     return wrapper
 
 

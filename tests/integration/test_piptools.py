@@ -1,0 +1,257 @@
+"""pip-tools (``pip-compile``, ``pip-sync``) with wheelnext-pip, through the real tools.
+
+pip-tools drives pip's resolver inside its own process; these tests run its console
+scripts from a venv that has the matrix pip, wheelnext-pip and the pip-tools release made
+for that pip, against local indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests._lib import pipenv
+from tests._lib.builders import make_wheel
+from tests._lib.index import IndexServer, write_simple_index
+from tests._lib.pipenv import PipEnv
+
+pytestmark = pytest.mark.pipmatrix
+
+PLOTKIT_META = [
+    ("Provides-Extra", "gui"),
+    ("Provides-Extra", "web"),
+    ("Default-Extra", "gui"),
+]
+
+
+def piptools_version(pip_version: str) -> str:
+    """The pip-tools release each pip of the matrix is used with (pip-tools 7.7 needs pip
+    26.2.2+; 7.5.3 supports pip 22.2 to 26.2)."""
+    release = tuple(int(part) for part in pip_version.split(".")[:3])
+    return "7.7.0" if release >= (26, 2, 2) else "7.5.3"
+
+
+def piptools_wheels(version: str, python_release: tuple[int, int]) -> Path:
+    """pip-tools and its dependencies for one Python, downloaded once from PyPI."""
+    release = f"{python_release[0]}.{python_release[1]}"
+    folder = pipenv.cache_dir() / f"pip-tools-{version}-py{release}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--only-binary",
+                ":all:",
+                "-q",
+                "--python-version",
+                release,
+                "-d",
+                str(folder),
+                f"pip-tools=={version}",
+            ],
+            check=True,
+        )
+        marker.touch()
+    return folder
+
+
+@dataclass
+class Tools:
+    env: PipEnv
+    version: str
+
+    def script(self, name: str) -> Path:
+        return self.env.root / "bin" / name
+
+
+@pytest.fixture(scope="session")
+def tools(
+    plugin_env: PipEnv, entry: pipenv.MatrixEntry, tmp_path_factory: pytest.TempPathFactory
+) -> Tools:
+    """The plugin venv of this pip with pip-tools installed (shared: never changed)."""
+    version = piptools_version(entry.pip_version)
+    wheels = piptools_wheels(version, entry.python_release)
+    env = plugin_env.clone(tmp_path_factory.mktemp("piptools") / "venv")
+    env.pip("install", "--no-index", "--find-links", wheels, f"pip-tools=={version}", check=True)
+    listed = env.pip("list", "--format=freeze", check=True).stdout
+    assert f"pip=={entry.pip_version}" in listed.splitlines(), listed  # pip never upgraded
+    return Tools(env, version)
+
+
+@dataclass
+class Indexes:
+    public: IndexServer
+    private: IndexServer
+    private_sha256: str
+
+
+@pytest.fixture(scope="session")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexes]:
+    root = tmp_path_factory.mktemp("piptools-indexes")
+    public_dists, private_dists = root / "dists" / "public", root / "dists" / "private"
+    public = [
+        make_wheel(
+            public_dists,
+            "plotkit",
+            "1.0",
+            requires_dist=['qtgui; extra == "gui"', 'webgui; extra == "web"'],
+            extra_metadata=PLOTKIT_META,
+        ),
+        make_wheel(public_dists, "qtgui", "6.0"),
+        make_wheel(public_dists, "webgui", "1.0"),
+        make_wheel(public_dists, "corp-utils", "99.0"),
+        # Same name and version as the private release, other bytes: a decoy.
+        make_wheel(public_dists, "corp-utils", "1.2", files={"corp_utils/__init__.py": "X = 1\n"}),
+    ]
+    private_wheel = make_wheel(private_dists, "corp-utils", "1.2")
+    write_simple_index(root / "www" / "public", public)
+    write_simple_index(root / "www" / "private", [private_wheel])
+    digest = hashlib.sha256(private_wheel.read_bytes()).hexdigest()
+    with IndexServer(root / "www" / "public") as pub, IndexServer(root / "www" / "private") as priv:
+        yield Indexes(pub, priv, digest)
+
+
+def compile_lines(
+    tools: Tools,
+    indexes: Indexes,
+    tmp_path: Path,
+    requirements: str,
+    *,
+    wheelnext: str | None,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> list[str]:
+    """``pip-compile`` of ``requirements``: the lines of the compiled file, comments dropped."""
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    source = work / "requirements.in"
+    source.write_text(requirements)
+    output = work / "requirements.txt"
+    output.unlink(missing_ok=True)
+    result = tools.env.run(
+        [
+            "--no-header",
+            "--no-annotate",
+            "--index-url",
+            indexes.public.index_url,
+            "--cache-dir",
+            tmp_path / "piptools-cache",
+            "-o",
+            output,
+            *extra,
+            source,
+        ],
+        executable=tools.script("pip-compile"),
+        wheelnext=wheelnext,
+        env=env,
+        cwd=work,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    text = output.read_text().replace(" \\\n    ", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def test_compile_adds_default_extras_and_pkg_brackets_keep_them_out(
+    tools: Tools, indexes: Indexes, tmp_path: Path
+) -> None:
+    index_line = f"--index-url {indexes.public.index_url}"
+    on = compile_lines(tools, indexes, tmp_path, "plotkit\n", wheelnext="1")
+    assert on == [index_line, "plotkit==1.0", "qtgui==6.0"]
+    opted_out = compile_lines(tools, indexes, tmp_path, "plotkit[]\n", wheelnext="1")
+    # The brackets stay: installing the compiled file adds no defaults either.
+    assert opted_out == [index_line, "plotkit[]==1.0"]
+    named = compile_lines(tools, indexes, tmp_path, "plotkit[web]\n", wheelnext="1")
+    assert named == [index_line, "plotkit[web]==1.0", "webgui==1.0"]
+    only_defaults = compile_lines(tools, indexes, tmp_path, "plotkit\n", wheelnext="variants")
+    assert only_defaults == [index_line, "plotkit==1.0"]
+    # Unset: stock pip-tools on stock pip.
+    for requirements in ("plotkit\n", "plotkit[]\n"):
+        off = compile_lines(tools, indexes, tmp_path, requirements, wheelnext=None)
+        assert off == [index_line, "plotkit==1.0"]
+
+
+def test_compile_takes_a_private_name_from_its_group_only(
+    tools: Tools, indexes: Indexes, tmp_path: Path
+) -> None:
+    groups = {"WHEELNEXT_PIP_INDEX_GROUPS": f"private = {indexes.private.index_url}"}
+    indexes.public.clear_requests()
+    lines = compile_lines(
+        tools,
+        indexes,
+        tmp_path,
+        "corp-utils\n",
+        wheelnext="1",
+        extra=("--generate-hashes",),
+        env=groups,
+    )
+    assert lines == [
+        f"--index-url {indexes.public.index_url}",
+        # pip-tools records indexes per file: the group's URL is listed beside pip's own.
+        f"--extra-index-url {indexes.private.index_url}",
+        # One hash, the private file's: the pin names the file the group served.
+        f"corp-utils==1.2 --hash=sha256:{indexes.private_sha256}",
+    ]
+    # Neither pip's finder nor pip-tools' JSON-API lookup for hashes asked the public index.
+    assert [p for p in indexes.public.requested_paths() if "corp" in p] == []
+    off = compile_lines(tools, indexes, tmp_path, "corp-utils\n", wheelnext=None, env=groups)
+    assert off == [f"--index-url {indexes.public.index_url}", "corp-utils==99.0"]
+
+
+def test_sync_installs_what_was_compiled(
+    tools: Tools, indexes: Indexes, fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip-sync installs the pinned list through ``python -m pip install -r``: with the
+    feature on that child adds each default again (already pinned), and ``pkg[]`` stays
+    an opt-out, so the environment matches the compiled file both ways."""
+    target = fresh_plugin_env
+
+    def compiled(requirements: str, name: str) -> Path:
+        lines = compile_lines(tools, indexes, tmp_path, requirements, wheelnext="1")
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def sync(path: Path) -> set[str]:
+        result = tools.env.run(
+            ["--python-executable", target.python, path],
+            executable=tools.script("pip-sync"),
+            wheelnext="1",
+        )
+        assert result.returncode == 0, result.stderr
+        listed = target.pip("list", "--format=freeze", check=True).stdout.lower()
+        return {line for line in listed.splitlines() if line.startswith(("plotkit", "qtgui"))}
+
+    with_defaults = compiled("plotkit\n", "with.txt")
+    without = compiled("plotkit[]\n", "without.txt")
+    assert sync(without) == {"plotkit==1.0"}
+    assert sync(with_defaults) == {"plotkit==1.0", "qtgui==6.0"}
+    assert sync(without) == {"plotkit==1.0"}
+
+
+def test_a_bad_setting_stops_pip_compile_with_one_line(
+    tools: Tools, indexes: Indexes, tmp_path: Path
+) -> None:
+    source = tmp_path / "requirements.in"
+    source.write_text("plotkit\n")
+    result = tools.env.run(
+        ["--index-url", indexes.public.index_url, "-o", tmp_path / "out.txt", source],
+        executable=tools.script("pip-compile"),
+        wheelnext="index_groups",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and "WHEELNEXT_PIP" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.txt").exists()

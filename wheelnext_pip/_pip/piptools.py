@@ -1,0 +1,283 @@
+"""pip-tools: ``pip-compile`` and ``pip-sync`` drive pip's resolver inside their own process.
+
+They never call pip's ``Command.main`` (where a pip run starts wheelnext-pip's command): they
+create pip's ``install`` command and parse pip options themselves, then build the finder
+and the resolver from it. So in a pip-tools process the command starts where pip-tools
+parses those options (``Command.parse_args``); pip-sync installs through a child
+``python -m pip install -r ...``, which activates as any pip run does.
+
+pip-tools also reads the resolver's result itself: it folds each extras node's extras into
+the line it writes, so the default-extras placeholder is taken out of those lines here (a
+bare ``pkg`` stays ``pkg``; its defaults are pinned as the dependencies they are). ``pkg[]``
+keeps its brackets through pip's requirement objects, so the compiled file says ``pkg[]``
+and a ``pip-sync`` with the feature on installs no defaults for it either.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from wheelnext_pip import _state
+from wheelnext_pip._pip import report, resolver, session
+from wheelnext_pip._pip.registry import PatchPoint, PatchSet, apply_set, argument, hook_failed
+from wheelnext_pip.extras import PLACEHOLDER, canonical_name
+
+BASE_COMMAND = "pip._internal.cli.base_command"
+RESOLVER = "piptools.resolver"
+
+#: What wheelnext-pip cannot do inside pip-tools (``doctor`` and the README say the same).
+LIMITS: tuple[tuple[str, str], ...] = (
+    (
+        "default-extras",
+        "only with pip-tools' default backtracking resolver; --resolver=legacy applies none",
+    ),
+    (
+        "index-groups",
+        "the compiled file records indexes per file, not per package: named groups' URLs "
+        "appear as --extra-index-url lines; use --generate-hashes so that each pin names "
+        "the group's file",
+    ),
+    (
+        "variants",
+        "pip-compile pins versions, not wheel files: the variant is chosen when pip-sync "
+        "(or pip) installs, on the machine that installs",
+    ),
+    ("symlinks", "nothing to do while compiling; pip-sync installs through pip, which applies it"),
+    (
+        "build-isolation",
+        "applies to builds pip runs; pip-compile reading a pyproject.toml/setup.py input "
+        "builds its metadata with pypa/build, outside pip",
+    ),
+)
+
+
+def _flush_to_stderr() -> None:
+    # pip-tools sets up pip's logging through a name bound before wheelnext-pip loaded.
+    pending = _state.STATE.pending_warnings
+    while pending:
+        sys.stderr.write(f"WARNING: {pending.pop(0)}\n")
+
+
+def _parse_args(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The first pip command pip-tools parses starts wheelnext-pip's command."""
+    if not _started["done"]:
+        _started["done"] = True
+        error = None
+        try:
+            command = str(getattr(args[0], "name", ""))
+            argv = args[1] if len(args) > 1 else kwargs.get("args", [])
+            error = session.start_command(command, [str(arg) for arg in argv])
+            if error is None:
+                _apply_tool_sets()
+        except Exception as exc:
+            hook_failed("pip-tools", exc)
+        if error is not None:
+            sys.stderr.write(f"ERROR: {error}\n")
+            raise SystemExit(1)
+        _flush_to_stderr()
+    return original(*args, **kwargs)
+
+
+_started = {"done": False}
+
+
+def _apply_tool_sets() -> None:
+    for feature, patch_set in (("default-extras", OUTPUT), ("index-groups", HASH_SOURCES)):
+        if _state.STATE.is_live(feature):
+            status = apply_set(patch_set)
+            if not status.active:
+                _state.STATE.pending_warnings.append(
+                    f"wheelnext-pip: {feature} in pip-tools is incomplete with this "
+                    f"pip-tools ({status.reason})"
+                )
+
+
+def _without_placeholder(ireq: Any) -> None:
+    extras = getattr(ireq, "extras", None)
+    if extras and PLACEHOLDER in extras:
+        ireq.extras = {extra for extra in extras if extra != PLACEHOLDER}
+    req: Any = getattr(ireq, "req", None)
+    req_extras = getattr(req, "extras", None)
+    if req_extras and PLACEHOLDER in req_extras:
+        req.extras = {extra for extra in req_extras if extra != PLACEHOLDER}
+
+
+def _install_requirements(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip-tools folds every extras node into the line of its project: not the placeholder.
+    A pin of a project named only as ``pkg[]`` (no defaults node in the result) stays
+    ``pkg[]``, so that installing the compiled file adds no defaults either."""
+    result = original(*args, **kwargs)
+    try:
+        mapping = argument(args, kwargs, 1, "resolver_result").mapping
+        with_defaults = {
+            canonical_name(str(candidate.project_name))
+            for candidate in mapping.values()
+            if PLACEHOLDER in getattr(candidate, "extras", ())
+        }
+        for ireq in result:
+            _without_placeholder(ireq)
+            req = getattr(ireq, "req", None)
+            if req is None or ireq.extras or canonical_name(req.name) in with_defaults:
+                continue
+            sources = getattr(ireq, "_source_ireqs", ())
+            if any(resolver.is_marked_empty(getattr(s, "req", None)) for s in sources):
+                resolver.mark_empty(req)
+    except Exception as exc:
+        hook_failed("pip-tools-output", exc)
+    return result
+
+
+_AFTER_NAME = ("", "=", "<", ">", "!", "~", " ", ";")
+
+
+def _format_requirement(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip-tools prints a shallow copy of the requirement: put back the ``[]`` of ``pkg[]``."""
+    line = original(*args, **kwargs)
+    try:
+        ireq = argument(args, kwargs, 0, "ireq")
+        req: Any = getattr(ireq, "req", None)
+        if isinstance(line, str) and not ireq.editable and resolver.is_marked_empty(req):
+            name = canonical_name(req.name)
+            # ``name`` then a version, a marker or nothing: never ``name[extra]`` or a URL.
+            if line.startswith(name) and line[len(name) : len(name) + 1] in _AFTER_NAME:
+                line = f"{name}[]{line[len(name) :]}"
+    except Exception as exc:
+        hook_failed("pip-tools-output", exc)
+    return line
+
+
+def _copy_install_requirement(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip-tools copies requirements with ``copy.deepcopy``: keep the mark of ``pkg[]``."""
+    copied = original(*args, **kwargs)
+    try:
+        template = argument(args, kwargs, 0, "template")
+        if "req" not in kwargs and resolver.is_marked_empty(getattr(template, "req", None)):
+            req = getattr(copied, "req", None)
+            if req is not None and not req.extras:
+                resolver.mark_empty(req)
+    except Exception as exc:
+        hook_failed("pip-tools-output", exc)
+    return copied
+
+
+class _Scoped:
+    """An object seen through ``overrides``: every other attribute is the original's."""
+
+    def __init__(self, original: Any, **overrides: Any) -> None:
+        self._original = original
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+
+def _get_project(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``--generate-hashes`` asks every index's JSON API about every pinned project (pip-tools'
+    own request, outside pip's finder): with groups ranked, only the indexes of the group
+    that served the project are asked, so a private name never reaches a public index."""
+    repository = args[0]
+    try:
+        from wheelnext_pip._pip import finder
+
+        settings = _state.STATE.settings
+        layout = finder.layout_of(settings) if settings is not None else None
+        if layout is None or not layout.active:
+            return original(*args, **kwargs)
+        ireq = argument(args, kwargs, 1, "ireq")
+        serving = {
+            report.link_group(candidate.link.url)
+            for candidate in repository.find_all_candidates(ireq.name)
+        }
+        scope = repository.finder.search_scope
+        allowed = [url for url in scope.index_urls if layout.group_of(url) in serving]
+    except Exception as exc:
+        hook_failed("pip-tools-hashes", exc)
+        return None  # pip-tools then hashes the files it found: nothing else is asked
+    if not allowed:
+        return None
+    search_scope = _Scoped(scope, index_urls=allowed)
+    scoped = _Scoped(repository, finder=_Scoped(repository.finder, search_scope=search_scope))
+    return original(scoped, *args[1:], **kwargs)
+
+
+#: Applied when pip's CLI module is imported in a pip-tools process.
+START = PatchSet(
+    "pip-tools",
+    (
+        PatchPoint(
+            "pip-tools", BASE_COMMAND, "Command.parse_args", _parse_args, params=("self", "args")
+        ),
+    ),
+)
+
+#: Applied with default extras at the start of a pip-tools command.
+OUTPUT = PatchSet(
+    "pip-tools-output",
+    (
+        PatchPoint(
+            "pip-tools-output",
+            RESOLVER,
+            "BacktrackingResolver._get_install_requirements",
+            _install_requirements,
+            params=("self", "resolver_result"),
+        ),
+        PatchPoint(
+            "pip-tools-output",
+            "piptools.writer",
+            "format_requirement",
+            _format_requirement,
+            params=("ireq", "marker", "hashes"),
+        ),
+        PatchPoint(
+            "pip-tools-output",
+            "piptools.sync",
+            "format_requirement",
+            _format_requirement,
+            params=("ireq", "marker", "hashes"),
+        ),
+        (
+            # pip-tools 7.5+: every call site goes through its pip facade.
+            PatchPoint(
+                "pip-tools-output",
+                "piptools._internal._pip_api",
+                "copy_install_requirement",
+                _copy_install_requirement,
+                params=("template",),
+            ),
+            # pip-tools 7.4: the resolver's own import of the helper.
+            PatchPoint(
+                "pip-tools-output",
+                RESOLVER,
+                "copy_install_requirement",
+                _copy_install_requirement,
+                params=("template",),
+            ),
+        ),
+    ),
+)
+
+
+#: Applied with index groups at the start of a pip-tools command.
+HASH_SOURCES = PatchSet(
+    "pip-tools-hashes",
+    (
+        PatchPoint(
+            "pip-tools-hashes",
+            "piptools.repositories.pypi",
+            "PyPIRepository._get_project",
+            _get_project,
+            params=("self", "ireq"),
+        ),
+    ),
+)
+
+__all__ = ["HASH_SOURCES", "LIMITS", "OUTPUT", "START"]
