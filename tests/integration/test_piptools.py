@@ -8,6 +8,7 @@ for that pip, against local indexes.
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,10 +32,16 @@ PLOTKIT_META = [
 
 
 def piptools_version(pip_version: str) -> str:
-    """The pip-tools release each pip of the matrix is used with (pip-tools 7.7 needs pip
-    26.2.2+; 7.5.3 supports pip 22.2 to 26.2)."""
+    """The pip-tools release each pip of the matrix is used with: four 7.x releases, each
+    on pips it supports (7.7 needs pip 26.2.2+; 7.5 fails on pip 26.2, 7.6 does not)."""
     release = tuple(int(part) for part in pip_version.split(".")[:3])
-    return "7.7.0" if release >= (26, 2, 2) else "7.5.3"
+    if release >= (26, 2, 2):
+        return "7.7.0"
+    if release >= (26, 0):
+        return "7.6.2"
+    if release >= (24, 0):
+        return "7.5.3"
+    return "7.4.1"
 
 
 def piptools_wheels(version: str, python_release: tuple[int, int]) -> Path:
@@ -93,6 +100,45 @@ class Indexes:
     public: IndexServer
     private: IndexServer
     private_sha256: str
+    #: file name -> sha256 of every file of ``gpk`` 1.0 (variant wheels and a plain one).
+    gpk_sha256: dict[str, str]
+
+
+VARIANTS_SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+GPK_VARIANTS = {
+    "x8664v3": {"x86_64": {"level": ["v3"]}},
+    "x8664v2": {"x86_64": {"level": ["v2"]}},
+    "null": {},
+}
+
+
+def _variants_document(variants: dict[str, object]) -> str:
+    return json.dumps(
+        {
+            "$schema": VARIANTS_SCHEMA,
+            "default-priorities": {"namespace": ["x86_64"]},
+            "providers": {"x86_64": {"requires": ["x86-64-variant-provider>=0.2.1,<1"]}},
+            "variants": variants,
+        }
+    )
+
+
+def _gpk_files(directory: Path) -> list[Path]:
+    """``gpk`` 1.0: three variant wheels, a plain wheel and the release's variants.json."""
+    files = [make_wheel(directory, "gpk", "1.0")]
+    for label, properties in GPK_VARIANTS.items():
+        files.append(
+            make_wheel(
+                directory,
+                "gpk",
+                "1.0",
+                filename=f"gpk-1.0-py3-none-any-{label}.whl",
+                extra_dist_info={"variant.json": _variants_document({label: properties})},
+            )
+        )
+    metadata = directory / "gpk-1.0-variants.json"
+    metadata.write_text(_variants_document(GPK_VARIANTS))
+    return [*files, metadata]
 
 
 @pytest.fixture(scope="session")
@@ -114,11 +160,14 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexes]:
         make_wheel(public_dists, "corp-utils", "1.2", files={"corp_utils/__init__.py": "X = 1\n"}),
     ]
     private_wheel = make_wheel(private_dists, "corp-utils", "1.2")
-    write_simple_index(root / "www" / "public", public)
+    *gpk_wheels, gpk_metadata = _gpk_files(root / "dists" / "gpk")
+    public += gpk_wheels
+    write_simple_index(root / "www" / "public", public, extra_files={"gpk": [gpk_metadata]})
     write_simple_index(root / "www" / "private", [private_wheel])
     digest = hashlib.sha256(private_wheel.read_bytes()).hexdigest()
     with IndexServer(root / "www" / "public") as pub, IndexServer(root / "www" / "private") as priv:
-        yield Indexes(pub, priv, digest)
+        gpk = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in gpk_wheels}
+        yield Indexes(pub, priv, digest, gpk)
 
 
 def compile_lines(
@@ -237,6 +286,19 @@ def test_sync_installs_what_was_compiled(
     assert sync(without) == {"plotkit==1.0"}
     assert sync(with_defaults) == {"plotkit==1.0", "qtgui==6.0"}
     assert sync(without) == {"plotkit==1.0"}
+    # pip-sync removes what the file does not list, but not the plugin it runs with.
+    listed = target.pip("list", "--format=freeze", check=True).stdout.lower().splitlines()
+    assert any(line.startswith("wheelnext-pip==") for line in listed), listed
+
+
+def test_doctor_names_pip_tools_and_what_it_cannot_do(tools: Tools) -> None:
+    result = tools.env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1")
+    section = json.loads(result.stdout)["pip-tools"]
+    assert section["installed"] == tools.version
+    assert section["active"] is True, section
+    text = "\n".join(section["lines"])
+    for feature in ("default-extras", "index-groups", "variants", "symlinks", "build-isolation"):
+        assert f"{feature}: " in text
 
 
 def test_a_bad_setting_stops_pip_compile_with_one_line(
@@ -255,3 +317,42 @@ def test_a_bad_setting_stops_pip_compile_with_one_line(
     assert len(errors) == 1 and "WHEELNEXT_PIP" in errors[0], result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_hashes_cover_every_variant_wheel_and_sync_installs_this_machines(
+    tools: Tools, indexes: Indexes, fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip-compile pins the version; ``--generate-hashes`` lists every file of it, each variant
+    wheel too (pip-tools hashes for any machine), so pip-sync in hash-checking mode installs
+    the variant that fits the machine that installs."""
+    properties = tmp_path / "machine.toml"
+    properties.write_text('[x86_64]\nlevel = ["v2", "v1"]\n')
+    machine = {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(properties)}
+    lines = compile_lines(
+        tools,
+        indexes,
+        tmp_path,
+        "gpk\n",
+        wheelnext="1",
+        extra=("--generate-hashes",),
+        env=machine,
+    )
+    everything = " ".join(f"--hash=sha256:{h}" for h in sorted(indexes.gpk_sha256.values()))
+    assert lines[1:] == [f"gpk==1.0 {everything}"]
+    stock = compile_lines(
+        tools, indexes, tmp_path, "gpk\n", wheelnext=None, extra=("--generate-hashes",)
+    )
+    assert stock[1:] == [f"gpk==1.0 --hash=sha256:{indexes.gpk_sha256['gpk-1.0-py3-none-any.whl']}"]
+
+    compiled = tmp_path / "requirements.txt"
+    compiled.write_text("\n".join(lines) + "\n")
+    result = tools.env.run(
+        ["--python-executable", fresh_plugin_env.python, compiled],
+        executable=tools.script("pip-sync"),
+        wheelnext="1",
+        env=machine,
+    )
+    assert result.returncode == 0, result.stderr
+    (dist_info,) = fresh_plugin_env.site_packages.glob("gpk-1.0.dist-info")
+    installed = json.loads((dist_info / "variant.json").read_text())
+    assert list(installed["variants"]) == ["x8664v2"]

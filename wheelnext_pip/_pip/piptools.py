@@ -30,24 +30,26 @@ RESOLVER = "piptools.resolver"
 LIMITS: tuple[tuple[str, str], ...] = (
     (
         "default-extras",
-        "only with pip-tools' default backtracking resolver; --resolver=legacy applies none",
+        "applied by pip-tools' backtracking resolver (its default); --resolver=legacy applies none",
     ),
     (
         "index-groups",
-        "the compiled file records indexes per file, not per package: named groups' URLs "
-        "appear as --extra-index-url lines; use --generate-hashes so that each pin names "
-        "the group's file",
+        "pip-tools records indexes per file, not per package: named groups' URLs become "
+        "--extra-index-url lines (--no-emit-index-url drops them); with --generate-hashes "
+        "each pin lists only the files of the group that served it",
     ),
     (
         "variants",
-        "pip-compile pins versions, not wheel files: the variant is chosen when pip-sync "
-        "(or pip) installs, on the machine that installs",
+        "the file pins a version, not a variant: --generate-hashes lists every variant "
+        "wheel of it and pip-sync installs the one that fits the installing machine; the "
+        "dependencies pinned are those of the variant that fits the compiling machine "
+        "(describe the target in a variant-properties-file to compile for another)",
     ),
-    ("symlinks", "nothing to do while compiling; pip-sync installs through pip, which applies it"),
+    ("symlinks", "nothing to compile; pip-sync installs through pip, which applies it"),
     (
         "build-isolation",
-        "applies to builds pip runs; pip-compile reading a pyproject.toml/setup.py input "
-        "builds its metadata with pypa/build, outside pip",
+        "applies to the builds pip runs; a pyproject.toml/setup.py input file is read "
+        "with pypa/build, outside pip, so the settings do not reach that build",
     ),
 )
 
@@ -83,13 +85,18 @@ _started = {"done": False}
 
 
 def _apply_tool_sets() -> None:
-    for feature, patch_set in (("default-extras", OUTPUT), ("index-groups", HASH_SOURCES)):
-        if _state.STATE.is_live(feature):
+    for feature, patch_set in (
+        ("core", KEEP_PLUGIN),
+        ("default-extras", OUTPUT),
+        ("index-groups", HASH_SOURCES),
+        ("variants", VARIANT_HASHES),
+    ):
+        if feature == "core" or _state.STATE.is_live(feature):
             status = apply_set(patch_set)
             if not status.active:
                 _state.STATE.pending_warnings.append(
-                    f"wheelnext-pip: {feature} in pip-tools is incomplete with this "
-                    f"pip-tools ({status.reason})"
+                    f"wheelnext-pip: cannot hook this pip-tools ({status.reason}); "
+                    f"pip-tools runs without {patch_set.name}"
                 )
 
 
@@ -209,6 +216,50 @@ def _get_project(
     return original(scoped, *args[1:], **kwargs)
 
 
+def _matching_candidates(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``--generate-hashes`` hashes every file of the pinned version, for any machine: pip's
+    finder lists one representative per set of variant wheels, so add the others."""
+    matching = original(*args, **kwargs)
+    try:
+        from pip._internal.models.candidate import InstallationCandidate
+
+        from wheelnext_pip._pip import variants
+
+        extra = set()
+        for candidate in matching:
+            for link in variants.sibling_links(candidate.link):
+                if link.url != candidate.link.url:
+                    extra.add(
+                        InstallationCandidate(str(candidate.name), str(candidate.version), link)
+                    )
+        if extra:
+            return type(matching)([*matching, *extra])
+    except Exception as exc:
+        hook_failed("pip-tools-variant-hashes", exc)
+    return matching
+
+
+def _dists_to_ignore(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """pip-sync removes what the compiled file does not list, except pip-tools' own tree:
+    with wheelnext-pip on, keep wheelnext-pip's tree too, or the install that follows
+    would run as stock pip (the file rarely lists the plugin of the tool installing it)."""
+    ignored = original(*args, **kwargs)
+    try:
+        installed = argument(args, kwargs, 0, "installed")
+        if isinstance(installed, (list, tuple)):
+            keys = {canonical_name(str(dist.key)): dist for dist in installed}
+            if "wheelnext-pip" in keys:
+                tree = sys.modules["piptools.sync"].dependency_tree(keys, "wheelnext-pip")
+                ignored = [*ignored, *sorted(set(tree) - set(ignored))]
+    except Exception as exc:
+        hook_failed("pip-tools-sync", exc)
+    return ignored
+
+
 #: Applied when pip's CLI module is imported in a pip-tools process.
 START = PatchSet(
     "pip-tools",
@@ -266,6 +317,34 @@ OUTPUT = PatchSet(
 )
 
 
+#: Applied at the start of a pip-tools command.
+KEEP_PLUGIN = PatchSet(
+    "pip-tools-sync",
+    (
+        PatchPoint(
+            "pip-tools-sync",
+            "piptools.sync",
+            "get_dists_to_ignore",
+            _dists_to_ignore,
+            params=("installed",),
+        ),
+    ),
+)
+
+#: Applied with variants at the start of a pip-tools command.
+VARIANT_HASHES = PatchSet(
+    "pip-tools-variant-hashes",
+    (
+        PatchPoint(
+            "pip-tools-variant-hashes",
+            "piptools.repositories.pypi",
+            "PyPIRepository._get_matching_candidates",
+            _matching_candidates,
+            params=("self", "ireq"),
+        ),
+    ),
+)
+
 #: Applied with index groups at the start of a pip-tools command.
 HASH_SOURCES = PatchSet(
     "pip-tools-hashes",
@@ -280,4 +359,70 @@ HASH_SOURCES = PatchSet(
     ),
 )
 
-__all__ = ["HASH_SOURCES", "LIMITS", "OUTPUT", "START"]
+__all__ = [
+    "HASH_SOURCES",
+    "KEEP_PLUGIN",
+    "LIMITS",
+    "OUTPUT",
+    "START",
+    "VARIANT_HASHES",
+    "doctor_section",
+]
+
+
+def _installed_piptools() -> tuple[str, list[str]] | None:
+    """pip-tools' version and its requirements on pip, read from its metadata (no import)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("pip-tools")
+    except metadata.PackageNotFoundError:
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    pins = []
+    for text in dist.requires or ():
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.name.lower() == "pip" and requirement.marker is None:
+            pins.append(str(requirement.specifier))
+    return dist.version, pins
+
+
+def doctor_section(settings: Any) -> dict[str, Any]:
+    """Whether pip-tools here runs with wheelnext-pip, and what it cannot do (``doctor``)."""
+    from wheelnext_pip._pip import compat, registry
+
+    found = _installed_piptools()
+    limits = [f"{feature}: {text}" for feature, text in LIMITS]
+    if found is None:
+        return {
+            "installed": None,
+            "active": False,
+            "lines": ["not installed (pip-compile and pip-sync are hooked when it is)", *limits],
+        }
+    version, pip_pins = found
+    pip_version = compat.pip_version_text()
+    lines = [f"pip-tools {version}: pip-compile and pip-sync run with wheelnext-pip"]
+    problems = []
+    try:
+        from packaging.specifiers import SpecifierSet
+
+        for pin in pip_pins:
+            if not SpecifierSet(pin).contains(pip_version, prereleases=True):
+                problems.append(f"pip-tools {version} needs pip{pin}; this pip is {pip_version}")
+    except Exception:
+        pass  # an unreadable pin: the hook check below still tells
+    for patch_set in (START, KEEP_PLUGIN, OUTPUT, HASH_SOURCES, VARIANT_HASHES):
+        status = registry.plan(patch_set)
+        if not status.active:
+            problems.append(f"{patch_set.name}: {status.reason}")
+    lines += [f"INACTIVE: {problem}" for problem in problems]
+    return {
+        "installed": version,
+        "active": not problems,
+        "problems": problems,
+        "lines": lines + limits,
+    }
