@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from tests._lib import pipenv
 from tests._lib.builders import make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
+from tests._lib.piptools import install_piptools
 
 pytestmark = pytest.mark.pipmatrix
 
@@ -29,47 +28,6 @@ PLOTKIT_META = [
     ("Provides-Extra", "web"),
     ("Default-Extra", "gui"),
 ]
-
-
-def piptools_version(pip_version: str) -> str:
-    """The pip-tools release each pip of the matrix is used with: four 7.x releases, each
-    on pips it supports (7.7 needs pip 26.2.2+; 7.5 fails on pip 26.2, 7.6 does not)."""
-    release = tuple(int(part) for part in pip_version.split(".")[:3])
-    if release >= (26, 2, 2):
-        return "7.7.0"
-    if release >= (26, 0):
-        return "7.6.2"
-    if release >= (24, 0):
-        return "7.5.3"
-    return "7.4.1"
-
-
-def piptools_wheels(version: str, python_release: tuple[int, int]) -> Path:
-    """pip-tools and its dependencies for one Python, downloaded once from PyPI."""
-    release = f"{python_release[0]}.{python_release[1]}"
-    folder = pipenv.cache_dir() / f"pip-tools-{version}-py{release}"
-    marker = folder / ".complete"
-    if not marker.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--only-binary",
-                ":all:",
-                "-q",
-                "--python-version",
-                release,
-                "-d",
-                str(folder),
-                f"pip-tools=={version}",
-            ],
-            check=True,
-        )
-        marker.touch()
-    return folder
 
 
 @dataclass
@@ -86,13 +44,8 @@ def tools(
     plugin_env: PipEnv, entry: pipenv.MatrixEntry, tmp_path_factory: pytest.TempPathFactory
 ) -> Tools:
     """The plugin venv of this pip with pip-tools installed (shared: never changed)."""
-    version = piptools_version(entry.pip_version)
-    wheels = piptools_wheels(version, entry.python_release)
     env = plugin_env.clone(tmp_path_factory.mktemp("piptools") / "venv")
-    env.pip("install", "--no-index", "--find-links", wheels, f"pip-tools=={version}", check=True)
-    listed = env.pip("list", "--format=freeze", check=True).stdout
-    assert f"pip=={entry.pip_version}" in listed.splitlines(), listed  # pip never upgraded
-    return Tools(env, version)
+    return Tools(env, install_piptools(env, entry.python_release))
 
 
 @dataclass
