@@ -253,8 +253,12 @@ def _dists_to_ignore(
         if isinstance(installed, (list, tuple)):
             keys = {canonical_name(str(dist.key)): dist for dist in installed}
             if "wheelnext-pip" in keys:
-                tree = sys.modules["piptools.sync"].dependency_tree(keys, "wheelnext-pip")
-                ignored = [*ignored, *sorted(set(tree) - set(ignored))]
+                sync = sys.modules["piptools.sync"]
+                tree = set(sync.dependency_tree(keys, "wheelnext-pip"))
+                # A wheel installed from a file or URL is keyed by that reference in
+                # pip-tools < 7.6's comparison, not by its name.
+                tree |= {str(sync.diff_key_from_req(keys[name])) for name in tree if name in keys}
+                ignored = [*ignored, *sorted(tree - set(ignored))]
     except Exception as exc:
         hook_failed("pip-tools-sync", exc)
     return ignored
