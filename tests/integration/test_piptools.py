@@ -309,3 +309,37 @@ def test_hashes_cover_every_variant_wheel_and_sync_installs_this_machines(
     (dist_info,) = fresh_plugin_env.site_packages.glob("gpk-1.0.dist-info")
     installed = json.loads((dist_info / "variant.json").read_text())
     assert list(installed["variants"]) == ["x8664v2"]
+
+
+def test_activation_follows_the_variable_in_both_entry_points(
+    tools: Tools, indexes: Indexes, tmp_path: Path
+) -> None:
+    """``pip-compile`` and ``python -m piptools compile`` start wheelnext-pip's command (one
+    ``command`` event, for pip's install command); with the variable unset nothing loads."""
+    source = tmp_path / "requirements.in"
+    source.write_text("plotkit\n")
+    index = ["--index-url", indexes.public.index_url, "--cache-dir", tmp_path / "cache"]
+    runs = {
+        "script": (tools.script("pip-compile"), []),
+        "module": (tools.env.python, ["-m", "piptools", "compile"]),
+    }
+    for name, (executable, prefix) in runs.items():
+        for wheelnext in ("1", None):
+            log = tmp_path / f"events-{name}-{wheelnext}.jsonl"
+            output = tmp_path / f"{name}-{wheelnext}.txt"
+            result = tools.env.run(
+                [*prefix, "-q", *index, "-o", output, source],
+                executable=executable,
+                wheelnext=wheelnext,
+                env={"WHEELNEXT_PIP_EVENT_LOG": str(log)},
+                cwd=tmp_path,
+            )
+            assert result.returncode == 0, result.stderr
+            if wheelnext is None:
+                assert not log.exists()
+                assert "qtgui" not in output.read_text()
+                continue
+            events = [json.loads(line) for line in log.read_text().splitlines()]
+            commands = [e for e in events if e["event"] == "command"]
+            assert [e["command"] for e in commands] == ["install"], events
+            assert "qtgui==6.0" in output.read_text()

@@ -405,7 +405,7 @@ def doctor_section(settings: Any) -> dict[str, Any]:
         return {
             "installed": None,
             "active": False,
-            "lines": ["not installed (pip-compile and pip-sync are hooked when it is)", *limits],
+            "lines": ["not installed (pip-compile and pip-sync are hooked when it is)"],
         }
     version, pip_pins = found
     pip_version = compat.pip_version_text()
