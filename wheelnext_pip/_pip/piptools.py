@@ -6,11 +6,17 @@ and the resolver from it. So in a pip-tools process the command starts where pip
 parses those options (``Command.parse_args``); pip-sync installs through a child
 ``python -m pip install -r ...``, which activates as any pip run does.
 
-pip-tools also reads the resolver's result itself: it folds each extras node's extras into
-the line it writes, so the default-extras placeholder is taken out of those lines here (a
-bare ``pkg`` stays ``pkg``; its defaults are pinned as the dependencies they are). ``pkg[]``
-keeps its brackets through pip's requirement objects, so the compiled file says ``pkg[]``
-and a ``pip-sync`` with the feature on installs no defaults for it either.
+pip-tools also does a few steps of its own that the features must reach:
+
+- it folds each extras node's extras into the line it writes, so the default-extras
+  placeholder is taken out of those lines (a bare ``pkg`` stays ``pkg``; its defaults are
+  pinned as the dependencies they are), and ``pkg[]`` keeps its brackets through pip-tools'
+  copies of requirements, so the compiled file says ``pkg[]`` and a ``pip-sync`` with the
+  feature on installs no defaults for it either;
+- ``--generate-hashes`` asks every index's JSON API about each pin (only the serving
+  group's, with index groups) and hashes every file of the version (every variant wheel,
+  not the one representative pip's finder lists);
+- pip-sync uninstalls what the file does not list: not wheelnext-pip's own tree.
 """
 
 from __future__ import annotations
@@ -85,13 +91,15 @@ _started = {"done": False}
 
 
 def _apply_tool_sets() -> None:
-    for feature, patch_set in (
-        ("core", KEEP_PLUGIN),
+    """pip-tools' own steps that a feature must reach (``None``: whatever is requested)."""
+    wanted: tuple[tuple[str | None, PatchSet], ...] = (
+        (None, KEEP_PLUGIN),
         ("default-extras", OUTPUT),
         ("index-groups", HASH_SOURCES),
         ("variants", VARIANT_HASHES),
-    ):
-        if feature == "core" or _state.STATE.is_live(feature):
+    )
+    for feature, patch_set in wanted:
+        if feature is None or _state.STATE.is_live(feature):
             status = apply_set(patch_set)
             if not status.active:
                 _state.STATE.pending_warnings.append(
