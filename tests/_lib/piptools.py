@@ -26,7 +26,14 @@ def piptools_wheels(version: str, python_release: tuple[int, int]) -> Path:
     """pip-tools and its dependencies for one Python, downloaded once from PyPI."""
     release = f"{python_release[0]}.{python_release[1]}"
     folder = pipenv.cache_dir() / f"pip-tools-{version}-py{release}"
-    marker = folder / ".complete"
+    marker = folder / ".complete-v2"
+    # ``--python-version`` sets python_version but not python_full_version for markers:
+    # name the backports that pip-tools' dependencies need on older Pythons.
+    backports = (
+        ["importlib-metadata>=4.6", "zipp", "tomli", "typing-extensions"]
+        if python_release < (3, 11)
+        else []
+    )
     if not marker.exists():
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(
@@ -43,6 +50,7 @@ def piptools_wheels(version: str, python_release: tuple[int, int]) -> Path:
                 "-d",
                 str(folder),
                 f"pip-tools=={version}",
+                *backports,
             ],
             check=True,
         )
