@@ -12,6 +12,10 @@ import sys
 OFF_VALUES = ("", "0", "off", "false")
 
 _PIP_SCRIPT_NAMES = ("pip", "pip3")
+#: pip-tools drives pip's resolver inside its own process (its console scripts and
+#: ``python -m piptools``): activation applies there too, see ``wheelnext_pip._pip.piptools``.
+_TOOL_SCRIPT_NAMES = ("pip-compile", "pip-sync")
+_TOOL_MODULES = ("piptools",)
 _RUNNER_SUFFIX = "__pip-runner__.py"
 
 _state = {"ran": False, "error": ""}
@@ -48,10 +52,13 @@ def _module_from_orig_argv(orig_argv: "list[str]") -> "str | None":
 
 
 def classify_process(orig_argv: "list[str] | None", argv: "list[str]", build_tracker: bool) -> str:
-    """``"pip"``, ``"other"`` or ``"undecided"`` for this interpreter's command line."""
+    """``"pip"``, ``"pip-tools"``, ``"other"`` or ``"undecided"`` for this interpreter's
+    command line."""
     if orig_argv:
         module = _module_from_orig_argv(orig_argv)
         if module is not None:
+            if module in _TOOL_MODULES:
+                return "pip-tools"
             return "pip" if module == "pip" else "other"
     script = argv[0] if argv else ""
     if script.endswith(_RUNNER_SUFFIX):
@@ -63,6 +70,8 @@ def classify_process(orig_argv: "list[str] | None", argv: "list[str]", build_tra
             name = name[: -len(suffix)]
     if name in _PIP_SCRIPT_NAMES or (name.startswith("pip3.") and name[5:].isdigit()):
         return "pip"
+    if name in _TOOL_SCRIPT_NAMES:
+        return "pip-tools"
     if script == "-m" and not orig_argv:
         # Python 3.9 shows only "-m" while site runs: let the first pip import decide,
         # except in pip's build backends, which must stay clean.

@@ -68,6 +68,15 @@ def _index_groups_section(settings: Settings | None) -> Any:
 
 SECTIONS["index-groups"] = _index_groups_section
 
+
+def _piptools_section(settings: Settings | None) -> Any:
+    from wheelnext_pip._pip import piptools
+
+    return piptools.doctor_section(settings)
+
+
+SECTIONS["pip-tools"] = _piptools_section
+
 BUILTIN_NAMESPACES = ("nvidia", "x86_64", "aarch64", "tpu")
 
 

@@ -36,6 +36,17 @@ REPO = Path(__file__).resolve().parents[2]
         (["python", "/v/bin/pipenv"], ["/v/bin/pipenv"], "other"),
         (["python", "/v/bin/pip3.x"], ["/v/bin/pip3.x"], "other"),
         (["python", "/p/_in_process.py", "build_wheel"], ["/p/_in_process.py"], "other"),
+        # pip-tools drives pip's resolver in its own process.
+        (["/v/bin/python", "/v/bin/pip-compile"], ["/v/bin/pip-compile"], "pip-tools"),
+        (["/v/bin/python", "/v/bin/pip-sync", "r.txt"], ["/v/bin/pip-sync"], "pip-tools"),
+        (
+            ["py", "C:\\v\\Scripts\\pip-compile.exe"],
+            ["C:\\v\\Scripts\\pip-compile.exe"],
+            "pip-tools",
+        ),
+        (["python3", "-m", "piptools", "compile"], ["-m"], "pip-tools"),
+        (["python3", "-m", "piptools.scripts.compile"], ["-m"], "other"),
+        (["python", "/v/bin/pip-compile-multi"], ["/v/bin/pip-compile-multi"], "other"),
     ],
 )
 def test_classify_with_orig_argv(orig_argv: list[str], argv: list[str], expected: str) -> None:

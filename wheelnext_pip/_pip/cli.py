@@ -140,7 +140,10 @@ def on_cli_imported(module: ModuleType) -> None:
                     f"wheelnext-pip: cannot hook pip {version} ({core.reason}); "
                     "pip runs as stock pip"
                 )
-        if not messages.active:
+            else:
+                _start_in_tool()
+        tool_not_started = _is_tool_process() and not _state.STATE.is_live("pip-tools")
+        if not messages.active or tool_not_started:
             # No way into pip's logging: say it once, plainly.
             for message in _state.STATE.pending_warnings:
                 sys.stderr.write(f"WARNING: {message}\n")
@@ -150,3 +153,21 @@ def on_cli_imported(module: ModuleType) -> None:
         _state.STATE.pending_warnings.append(
             f"wheelnext-pip: activation failed ({type(exc).__name__}: {exc}); pip runs as stock pip"
         )
+
+
+def _is_tool_process() -> bool:
+    # pip-tools imports pip as it starts, so ``piptools`` is already in sys.modules.
+    return "piptools" in sys.modules
+
+
+def _start_in_tool() -> None:
+    """pip-tools never calls pip's ``Command.main``: start where it parses pip's options."""
+    if _is_tool_process():
+        from wheelnext_pip._pip import piptools
+
+        status = apply_set(piptools.START)
+        if not status.active:
+            session.warn_later(
+                f"wheelnext-pip: cannot hook pip-tools ({status.reason}); "
+                "pip-tools runs pip as stock pip"
+            )

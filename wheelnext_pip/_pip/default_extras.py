@@ -76,6 +76,11 @@ def is_marked_empty(requirement: Any) -> bool:
     return _EMPTY_BRACKETS.get(id(requirement)) is requirement
 
 
+def mark_empty(requirement: Any) -> None:
+    """Mark a copy of a ``name[]`` requirement (``copy.deepcopy`` runs no ``__init__``)."""
+    _EMPTY_BRACKETS[id(requirement)] = requirement
+
+
 def _requirement_init(call: Call, result: Any) -> Any:
     text = call["requirement_string"]
     if isinstance(text, str) and has_empty_brackets(text):
@@ -623,4 +628,4 @@ LEGACY_RESOLVER_NOTICE = PatchSet(
     commands=frozenset({"install", "download", "wheel"}),
 )
 
-__all__ = ["DEFAULT_EXTRAS", "LEGACY_RESOLVER_NOTICE", "is_marked_empty"]
+__all__ = ["DEFAULT_EXTRAS", "LEGACY_RESOLVER_NOTICE", "is_marked_empty", "mark_empty"]

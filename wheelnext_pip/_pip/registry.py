@@ -377,6 +377,12 @@ def _stamped(
 ) -> Callable[..., Any]:
     functools.update_wrapper(wrapper, original)
     setattr(wrapper, STAMP, point.ident)
+    # pip <= 24.x caches some finder methods with functools.lru_cache, and programs that
+    # drive pip (pip-tools) clear that cache: the wrapper keeps the cache's handles.
+    for name in ("cache_clear", "cache_info"):
+        handle = getattr(original, name, None)
+        if callable(handle):
+            setattr(wrapper, name, handle)
     return wrapper
 
 

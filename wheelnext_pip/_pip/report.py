@@ -15,6 +15,12 @@ def annotate_link(url: str, **fields: Any) -> None:
     _state.STATE.ledger.files.setdefault(url.split("#", 1)[0], {}).update(fields)
 
 
+def link_group(url: str) -> str | None:
+    """The index group whose page listed this file, if index groups saw it."""
+    group = _state.STATE.ledger.file_fields(url).get("index_group")
+    return group if isinstance(group, str) else None
+
+
 def _link_fields(ireq: Any) -> dict[str, Any]:
     for link in (getattr(ireq, "original_link", None), getattr(ireq, "link", None)):
         url = getattr(link, "url", None)

@@ -225,6 +225,13 @@ def _register_siblings(candidate: Any, siblings: Siblings) -> None:
     RUN.ranks[url] = _UNJUDGED_NULL if only_null else _UNJUDGED_VARIANT
 
 
+def sibling_links(link: Any) -> list[Any]:
+    """Every variant wheel that ``link`` represents (itself included), or ``[]``: for tools
+    that pin each file of a release, such as pip-tools' ``--generate-hashes``."""
+    siblings = RUN.siblings.get(url_of(link))
+    return [] if siblings is None else list(siblings.members.values())
+
+
 def _index_arguments(scope: Any) -> list[str]:
     urls = list(scope.index_urls)
     arguments = ["--index-url", urls[0]] if urls else ["--no-index"]
