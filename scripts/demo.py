@@ -446,7 +446,29 @@ def scene_variants(stage: Stage) -> None:
     stage.show(explain, wheelnext="1", env=cuda)
 
 
+def scene_piptools(stage: Stage) -> None:
+    """pip-compile with the variable unset and set (the sibling ``demo_piptools.py``, which
+    makes its own venv with pip-tools and two indexes)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("demo_piptools.py")
+    spec = importlib.util.spec_from_file_location("demo_piptools", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        module.main([])
+    # The versions line is for someone running the script by hand.
+    print(
+        "\n".join(
+            line for line in buffer.getvalue().splitlines() if not line.startswith("# pip ")
+        ).strip()
+    )
+
+
 SCENES: dict[str, Callable[[Stage], None]] = {
+    "piptools": scene_piptools,
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
     "variants": scene_variants,
