@@ -22,6 +22,7 @@ from wheelnext_pip.variants.properties import NamespaceProperties, SupportedFeat
 
 __all__ = [
     "AARCH64_VERSIONS",
+    "CUDA_MAX_VALUES",
     "CUDA_RANGE",
     "FORCE_CPUINFO",
     "FORCE_CUDA_DRIVER_VERSION",
@@ -91,6 +92,10 @@ CUDA_RANGE = ((11, 0), (15, 20))
 _CUDA_LOWEST_MAJOR = 11
 _CUDA_HIGHEST_MAJOR = 15
 _CUDA_HIGHEST_MINOR = 20
+#: A forced CUDA version needing more ``cuda_version_lower_bound`` values than this makes the
+#: namespace unsupported (uv 0.13.9 and the NVIDIA provider stop there too), so that a forced
+#: ``12.99999999`` cannot make pip build a list of a hundred million values.
+CUDA_MAX_VALUES = 1024
 _MIN_COMPUTE_CAPABILITY = (5, 0)
 _VERSION_TEXT = re.compile(r"^(\d+)(?:\.(\d+))?$")
 
@@ -190,6 +195,13 @@ def _major_values(major: int, minors: Iterable[int]) -> list[str]:
     return [f"{major}.{minor}" for minor in minors]
 
 
+def _lower_bound_count(major: int, minor: int) -> int:
+    """How many values :func:`cuda_lower_bound_values` gives, without making them."""
+    if major < _CUDA_LOWEST_MAJOR:
+        return 0
+    return minor + 2 + (major - _CUDA_LOWEST_MAJOR) * (_CUDA_HIGHEST_MINOR + 2)
+
+
 def cuda_lower_bound_values(major: int, minor: int) -> tuple[str, ...]:
     """``M.m … M.0, M``, then ``k.20 … k.0, k`` for each lower major down to 11."""
     if major < _CUDA_LOWEST_MAJOR:
@@ -226,6 +238,14 @@ def detect_nvidia(environ: Mapping[str, str], nvml: NvmlReader) -> Detection:
         if cuda is None:
             return Detection(
                 None, (f"nvidia: invalid {FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r}",)
+            )
+        if _lower_bound_count(*cuda) > CUDA_MAX_VALUES:
+            return Detection(
+                None,
+                (
+                    f"nvidia: {FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r} exceeds the limit of "
+                    f"{CUDA_MAX_VALUES} variant values",
+                ),
             )
         notes.append(f"nvidia: CUDA driver version {forced_cuda} from {FORCE_CUDA_DRIVER_VERSION}")
     else:
