@@ -76,6 +76,26 @@ def _first_values(values: tuple[str, ...], shown: int = 4) -> str:
     return ", ".join(values[:shown]) + more
 
 
+def _describe_builtin(namespace: str, properties: Any) -> str:
+    """One provider answer; a CPU namespace's plugin stand-in part is summarized after ``|``."""
+    from wheelnext_pip.variants.detect import STANDIN_PREFIX
+
+    if properties is None or not properties.features:
+        return "none"
+    own = [f for f in properties if not f.name.startswith(STANDIN_PREFIX)]
+    standin = [f for f in properties if f.name.startswith(STANDIN_PREFIX)]
+    text = "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in own) or "none"
+    if standin:
+        first, flags = standin[0], [f.name[len(STANDIN_PREFIX) :] for f in standin[1:]]
+        package = f"provider-variant-{namespace.replace('_', '-')}"
+        text += (
+            f" | as {package}: {first.name[len(STANDIN_PREFIX) :]} = "
+            f"{_first_values(first.supported_values)}; {len(flags)} flags"
+            + (f" ({_first_values(tuple(flags))})" if flags else "")
+        )
+    return text
+
+
 def _variant_providers_section(settings: Settings | None) -> Any:
     """Each built-in provider's answer here, and where it came from."""
     from wheelnext_pip.variants import detect
@@ -108,11 +128,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             properties, notes = detection.properties, detection.notes
         else:
             continue
-        described = (
-            "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in properties)
-            if properties is not None and properties.features
-            else "none"
-        )
+        described = _describe_builtin(namespace, properties)
         providers[namespace] = {"source": source, "properties": described, "notes": list(notes)}
         note = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"{namespace}: {described} [{source}]{note}")

@@ -260,3 +260,18 @@ def test_vector_files_name_their_sources() -> None:
         assert document["source"], path
         for case in document["cases"]:
             assert case.get("id"), path
+
+
+def test_readme_agreement_table_matches_the_vectors() -> None:
+    """The README's totals are those of the vector files."""
+    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json")
+    cases = [case for name in files for case in vector_cases(name)]
+    cases += vector_cases("variantlib/variants_json.json")
+    differ = sum("ours" in case for case in cases)
+    not_portable = sum(case.get("kind") == "not-portable" for case in cases)
+    agree = len(cases) - differ - not_portable
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    total = f"| **reference tools' tests, total** | **{len(cases)}** | **{agree}** | **{differ}** |"
+    assert total in readme
+    cpu = vector_cases("cpu/plugin-answers.json")
+    assert f"on archspec's {len(cpu)} Linux CPU samples | {len(cpu)} | {len(cpu)} | 0 |" in readme

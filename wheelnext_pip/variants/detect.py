@@ -650,7 +650,7 @@ def _combined(uv_style: Detection, standin: Detection) -> Detection:
         ]
     return Detection(
         NamespaceProperties(uv_style.properties.namespace, tuple(features)),
-        (*uv_style.notes, *standin.notes),
+        tuple(dict.fromkeys((*uv_style.notes, *standin.notes))),
     )
 
 
