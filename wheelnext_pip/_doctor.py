@@ -91,6 +91,26 @@ def _describe(properties: Any) -> str:
     return "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in properties)
 
 
+def _describe_builtin(namespace: str, properties: Any) -> str:
+    """One provider answer; a CPU namespace's plugin stand-in part is summarized after ``|``."""
+    from wheelnext_pip.variants.detect import STANDIN_PREFIX
+
+    if properties is None or not properties.features:
+        return "none"
+    own = [f for f in properties if not f.name.startswith(STANDIN_PREFIX)]
+    standin = [f for f in properties if f.name.startswith(STANDIN_PREFIX)]
+    text = "; ".join(f"{f.name} = {_first_values(f.supported_values)}" for f in own) or "none"
+    if standin:
+        first, flags = standin[0], [f.name[len(STANDIN_PREFIX) :] for f in standin[1:]]
+        package = f"provider-variant-{namespace.replace('_', '-')}"
+        text += (
+            f" | as {package}: {first.name[len(STANDIN_PREFIX) :]} = "
+            f"{_first_values(first.supported_values)}; {len(flags)} flags"
+            + (f" ({_first_values(tuple(flags))})" if flags else "")
+        )
+    return text
+
+
 def _variant_providers_section(settings: Settings | None) -> Any:
     """Each built-in provider's answer here, where it came from, and what the user's
     ``variant-properties-file`` changes."""
@@ -141,7 +161,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             properties, notes = detection.properties, detection.notes
         else:
             continue
-        described = _describe(properties)
+        described = _describe_builtin(namespace, properties)
         providers[namespace] = {
             "source": source,
             "properties": described,

@@ -402,3 +402,22 @@ def test_a_forced_value_that_is_no_version_is_named() -> None:
     problem = forced_variable_problem({detect.FORCE_CUDA_DRIVER_VERSION: "twelve"})
     assert problem is not None and detect.FORCE_CUDA_DRIVER_VERSION in problem
     assert forced_variable_problem({detect.FORCE_CUDA_DRIVER_VERSION: "12.8.1"}) is None
+
+
+def test_forced_cuda_version_needing_too_many_values_is_unsupported() -> None:
+    """uv 0.13.9 (skip_excessive_nvidia_cuda_override): more than 1024 lower-bound values make
+    the namespace unsupported instead of a huge list."""
+    from wheelnext_pip.variants.detect import CUDA_MAX_VALUES
+
+    class NoGpu:
+        def read(self) -> None:
+            return None
+
+    too_many = detect_nvidia({detect.FORCE_CUDA_DRIVER_VERSION: "12.2000"}, NoGpu())
+    assert too_many.properties is None
+    assert "exceeds the limit of 1024" in too_many.notes[0]
+    at_limit = detect_nvidia({detect.FORCE_CUDA_DRIVER_VERSION: "12.1000"}, NoGpu()).properties
+    assert at_limit is not None
+    assert len(at_limit.features[0].values) == CUDA_MAX_VALUES
+    huge = detect_nvidia({detect.FORCE_CUDA_DRIVER_VERSION: "12.999999999999"}, NoGpu())
+    assert huge.properties is None

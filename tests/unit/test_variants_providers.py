@@ -226,7 +226,10 @@ def test_builtin_matches(
         ("x86_64", ("x86-64-variant-provider; python_version > '3'",), None),
         ("x86_64", ("x86-64-variant-provider @ https://example.org/p.whl",), None),
         ("x86_64", ("x86-64-variant-provider", "other"), None),
-        ("x86_64", ("provider-variant-x86-64",), "provider_variant_x86_64.plugin:X8664Plugin"),
+        # The plugin stand-in: only with the plugin's own endpoint and a version it reproduces.
+        ("x86_64", ("provider-variant-x86-64",), None),
+        ("x86_64", ("provider-variant-x86-64>=0.1",), "provider_variant_x86_64.plugin:X8664Plugin"),
+        ("aarch64", ("provider-variant-x86-64",), "provider_variant_x86_64.plugin:X8664Plugin"),
         ("tpu", ("tpu-variant-provider==0.2.0",), "tpu_variant_provider.plugin:TpuVariantPlugin"),
     ],
 )
@@ -238,11 +241,13 @@ def test_builtin_does_not_match(
 
 
 def test_builtin_table_features() -> None:
-    assert {p.namespace: p.features for p in BUILTIN_PROVIDERS} == {
-        "nvidia": ("cuda_version_lower_bound", "cuda_version_upper_bound", "sm_arch"),
-        "tpu": ("present",),
-        "x86_64": ("level",),
-        "aarch64": ("version",),
+    assert {p.package: p.features[:2] for p in BUILTIN_PROVIDERS} == {
+        "nvidia-variant-provider": ("cuda_version_lower_bound", "cuda_version_upper_bound"),
+        "tpu-variant-provider": ("present",),
+        "x86-64-variant-provider": ("level",),
+        "aarch64-variant-provider": ("version",),
+        "provider-variant-x86-64": ("level", "avx_vnni"),
+        "provider-variant-aarch64": ("version", "sve2"),
     }
 
 

@@ -1,9 +1,13 @@
-"""The cross-tool ordering vectors A and B of variants.md §10, end to end through the
-metadata parser, provider selection, built-in detection and ranking."""
+"""Cross-tool vectors, end to end through the metadata parser, provider selection, built-in
+detection and ranking: the ordering vectors A and B, and the reference tools' own test cases
+restated as data under ``data/vectors/`` (uv 0.13.9's tests, variantlib's tests). A case whose
+``ours`` differs from the tool's expectation is a documented disagreement (see the README's
+"Agreement with reference tools' tests"); every other case must give the tool's answer."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +16,17 @@ from wheelnext_pip.variants.detect import (
     FORCE_CUDA_DRIVER_VERSION,
     FORCE_SM_ARCH,
     NvmlReading,
+    aarch64_version_from_cpuinfo,
     detect_nvidia,
+    x86_64_level,
 )
-from wheelnext_pip.variants.metadata import VariantMetadata, parse_variant_metadata
+from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.metadata import (
+    VariantMetadata,
+    combine_metadata,
+    metadata_to_json,
+    parse_variant_metadata,
+)
 from wheelnext_pip.variants.ordering import VariantRanking, rank_variants
 from wheelnext_pip.variants.properties import NamespaceProperties
 from wheelnext_pip.variants.providers import (
@@ -25,35 +37,18 @@ from wheelnext_pip.variants.providers import (
 
 SCHEMA_850 = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 
-VECTOR_A: dict[str, Any] = {
-    "$schema": SCHEMA_850,
-    "default-priorities": {"namespace": ["nvidia", "x86_64", "debug", "plugin", "builtin"]},
-    "providers": {
-        "nvidia": {
-            "static-properties": {"cuda": ["13.0", "12.0"], "arch": ["sm120"]},
-            "feature-order": ["cuda", "arch"],
-        },
-        "x86_64": {"static-properties": {"level": ["v4", "v3", "v2"]}},
-        "debug": {"optional": True, "static-properties": {"debug": ["on"]}},
-        "plugin": {"requires": ["some-plugin"]},
-        "builtin": {"builtin": "abi_dependency"},
-    },
-    "variants": {
-        "gpu_cpuv4": {"nvidia": {"cuda": ["13.0"]}, "x86_64": {"level": ["v4"]}},
-        "gpu_cpuv2": {"nvidia": {"cuda": ["13.0"]}, "x86_64": {"level": ["v2"]}},
-        "gpu": {"nvidia": {"cuda": ["13.0"]}},
-        "multiple_values": {"nvidia": {"cuda": ["12.0", "13.0", "14.0"]}},
-        "older_cuda": {"nvidia": {"cuda": ["12.0"]}},
-        "lower_feature": {"nvidia": {"arch": ["sm120"]}},
-        "cpuv4": {"x86_64": {"level": ["v4"]}},
-        "null": {},
-        "unsupported_value": {"nvidia": {"arch": ["sm80", "sm90"], "cuda": ["14.0"]}},
-        "unsupported_feature": {"nvidia": {"other": ["on"]}},
-        "optional_provider": {"debug": {"debug": ["on"]}},
-        "unsupported_plugin": {"plugin": {"feature": ["value"]}},
-        "unsupported_builtin": {"builtin": {"torch": ["2.8"]}},
-    },
-}
+VECTORS = Path(__file__).parent / "data" / "vectors"
+
+
+def vector_cases(name: str) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads((VECTORS / name).read_text())["cases"]
+    return cases
+
+
+#: uv's ``rank_variants`` test (crates/uv-distribution-types/tests/variants_json.rs).
+VECTOR_A: dict[str, Any] = next(
+    case for case in vector_cases("uv/variants_json.json") if case["id"] == "rank_variants"
+)["document"]
 VECTOR_A_WHEEL_LABELS = [*VECTOR_A["variants"], "missing"]
 
 
@@ -162,3 +157,121 @@ def test_vector_b(cuda: str | None, sm: str | None, order: tuple[str, ...]) -> N
     assert decisions["nvidia"].source == "builtin"
     ranking = rank_variants(metadata.variants, metadata.namespace_priorities, supported)
     assert ranking.labels == order
+
+
+# -- the reference tools' own tests, as data ----------------------------------------------------
+
+
+def expected(case: dict[str, Any], tool: str) -> dict[str, Any]:
+    """Our expected result: the tool's, unless the case documents a disagreement."""
+    result: dict[str, Any] = case.get("ours", case[tool])
+    assert ("ours" in case) == ("why" in case), "a disagreement must say why"
+    return result
+
+
+def try_parse(document: object, source: str) -> VariantMetadata | None:
+    try:
+        return parse_variant_metadata(json.dumps(document), source)
+    except VariantError:
+        return None
+
+
+def properties_of(metadata: VariantMetadata) -> dict[str, list[str]]:
+    return {label: sorted(str(p) for p in props) for label, props in metadata.variants.items()}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in vector_cases("uv/variants_json.json") if c["kind"] == "parse"],
+    ids=lambda case: case["id"],
+)
+def test_uv_variants_json(case: dict[str, Any]) -> None:
+    want = expected(case, "uv")
+    metadata = try_parse(case["document"], case["id"])
+    assert (metadata is not None) == want["accept"]
+    if metadata is None:
+        return
+    if want.get("roundtrip"):
+        assert metadata_to_json(metadata) == case["document"]
+    if "variants" in want:
+        assert properties_of(metadata) == want["variants"]
+
+
+def test_uv_rank_variants() -> None:
+    (case,) = [c for c in vector_cases("uv/variants_json.json") if c["kind"] == "rank"]
+    want = expected(case, "uv")
+    metadata = parse_variant_metadata(json.dumps(case["document"]), case["id"])
+    labels = [*case["document"]["variants"], "missing"]
+    ranking = rank(metadata, ProviderSettings(), labels)
+    assert list(ranking.labels) == want["order"]
+    assert set(ranking.incompatible) == set(want["incompatible"])
+    unsupported = want["unsupported"]
+    assert ranking.incompatible[unsupported["label"]] == unsupported["text"]
+
+
+@pytest.mark.parametrize("case", vector_cases("uv/providers.json"), ids=lambda case: case["id"])
+def test_uv_vendored_provider(case: dict[str, Any]) -> None:
+    if case["kind"] == "not-portable":
+        assert case["why"]
+        return
+    want = expected(case, "uv")
+    if case["kind"] == "x86_64-flags":
+        assert f"v{x86_64_level(case['flags'].split())}" == want["level"]
+    else:
+        assert aarch64_version_from_cpuinfo(case["cpuinfo"]) == want["version"]
+
+
+@pytest.mark.parametrize(
+    "case", vector_cases("variantlib/variants_json.json"), ids=lambda case: case["id"]
+)
+def test_variantlib_variants_json(case: dict[str, Any]) -> None:
+    want = expected(case, "variantlib")
+    if case["kind"] == "merge":
+        first, second = (parse_variant_metadata(json.dumps(d), "v") for d in case["documents"])
+        merged = combine_metadata(first, second)
+        assert sorted(merged.variants) == want["labels"]
+        assert properties_of(combine_metadata(second, first)) == properties_of(merged)
+        assert properties_of(combine_metadata(merged, second)) == properties_of(merged)
+        return
+    metadata = try_parse(case["document"], case["id"])
+    assert (metadata is not None) == want["accept"]
+    if metadata is None:
+        return
+    assert list(metadata.namespace_priorities) == want["namespace_priorities"]
+    assert sorted(metadata.variants) == want["labels"]
+    if "feature_priorities" in want:
+        assert {k: list(v) for k, v in metadata.feature_priorities.items()} == want[
+            "feature_priorities"
+        ]
+        assert {
+            ns: {f: list(v) for f, v in table.items()}
+            for ns, table in metadata.property_priorities.items()
+        } == want["property_priorities"]
+    for namespace, provider in want.get("providers", {}).items():
+        declaration = metadata.providers[namespace]
+        assert list(declaration.requires) == provider["requires"]
+        assert declaration.plugin_api == provider["plugin-api"]
+        assert declaration.enable_if == provider.get("enable-if")
+
+
+def test_vector_files_name_their_sources() -> None:
+    for path in VECTORS.rglob("*.json"):
+        document = json.loads(path.read_text())
+        assert document["source"], path
+        for case in document["cases"]:
+            assert case.get("id"), path
+
+
+def test_readme_agreement_table_matches_the_vectors() -> None:
+    """The README's totals are those of the vector files."""
+    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json")
+    cases = [case for name in files for case in vector_cases(name)]
+    cases += vector_cases("variantlib/variants_json.json")
+    differ = sum("ours" in case for case in cases)
+    not_portable = sum(case.get("kind") == "not-portable" for case in cases)
+    agree = len(cases) - differ - not_portable
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    total = f"| **reference tools' tests, total** | **{len(cases)}** | **{agree}** | **{differ}** |"
+    assert total in readme
+    cpu = vector_cases("cpu/plugin-answers.json")
+    assert f"on archspec's {len(cpu)} Linux CPU samples | {len(cpu)} | {len(cpu)} | 0 |" in readme

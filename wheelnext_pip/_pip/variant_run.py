@@ -106,6 +106,12 @@ def warn_once(key: str, message: str) -> None:
         logger.warning("wheelnext-pip: %s", message)
 
 
+def inform_once(key: str, message: str) -> None:
+    if key not in RUN.warned:
+        RUN.warned.add(key)
+        logger.info("wheelnext-pip: %s", message)
+
+
 def contained(where: str, exc: BaseException) -> None:
     """An unexpected error in one hook call: say it once, keep judging everything else.
 
@@ -141,6 +147,7 @@ def judgment() -> Judgment:
             machine=machine,
             variant_labels=settings().variant_labels,
             warn=warn_once,
+            inform=inform_once,
             trace=_trace_judging_error,
         )
     return RUN.judgment

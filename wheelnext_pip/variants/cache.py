@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from wheelnext_pip.variants.detect import (
+    FORCE_CPUINFO,
     FORCE_CUDA_DRIVER_VERSION,
     FORCE_SM_ARCH,
     FORCE_TPU_PRESENT,
@@ -37,7 +38,7 @@ __all__ = [
 
 CACHE_FILENAME = "variant-detection.json"
 #: Bumped whenever a detection algorithm changes, so old answers are not reused.
-DETECTION_VERSION = "1"
+DETECTION_VERSION = "2"  # 2: CPU namespaces also answer for the plugin stand-ins
 _FORMAT = 1
 _OVERRIDE_VARIABLES = (FORCE_CUDA_DRIVER_VERSION, FORCE_SM_ARCH, FORCE_TPU_PRESENT)
 
@@ -67,6 +68,15 @@ def fingerprint_inputs(
     }
     for variable in _OVERRIDE_VARIABLES:
         inputs[variable] = environ.get(variable, "<unset>")
+    forced_cpuinfo = environ.get(FORCE_CPUINFO)
+    inputs[FORCE_CPUINFO] = "<unset>"
+    if forced_cpuinfo:
+        # The whole file counts (vendor, ARM part numbers), not only the x86 flags.
+        try:
+            content = hashlib.sha256(Path(forced_cpuinfo).read_bytes()).hexdigest()
+        except OSError:
+            content = "unreadable"
+        inputs[FORCE_CPUINFO] = f"{forced_cpuinfo} {content}"
     return inputs
 
 

@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from wheelnext_pip.variants import microarch
 from wheelnext_pip.variants.properties import NamespaceProperties, SupportedFeature
 
 __all__ = [
     "AARCH64_VERSIONS",
+    "CUDA_MAX_VALUES",
     "CUDA_RANGE",
+    "FORCE_CPUINFO",
     "FORCE_CUDA_DRIVER_VERSION",
     "FORCE_SM_ARCH",
     "FORCE_TPU_PRESENT",
+    "STANDIN_PREFIX",
     "TARGET_AARCH64_VERSION",
     "TARGET_X86_64_LEVEL",
     "TPU_PCI_DEVICES",
@@ -41,6 +45,7 @@ __all__ = [
     "cuda_upper_bound_values",
     "detect_aarch64",
     "detect_builtin",
+    "detect_cpu_plugin",
     "detect_nvidia",
     "detect_tpu",
     "detect_x86_64",
@@ -49,6 +54,7 @@ __all__ = [
     "normalize_cpu_flags",
     "parse_cuda_version",
     "parse_forced_cuda_version",
+    "read_cpu_description",
     "read_linux_cpu_flags",
     "read_macos_cpu_features",
     "read_pci_devices",
@@ -61,6 +67,12 @@ __all__ = [
 FORCE_CUDA_DRIVER_VERSION = "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION"
 FORCE_SM_ARCH = "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
 FORCE_TPU_PRESENT = "TPU_VARIANT_PROVIDER_FORCE_PRESENT"
+#: Path of a file in Linux ``/proc/cpuinfo`` format that the CPU providers read instead of this
+#: machine's CPU description (on any OS): fakes the CPU at the lowest layer, for CI and tests.
+FORCE_CPUINFO = "VARIANT_PROVIDER_FORCE_CPUINFO"
+#: Prefix of the features that carry the plugin stand-ins' answer inside the combined answer
+#: of a CPU namespace (see :func:`detect_builtin`).
+STANDIN_PREFIX = "plugin__"
 
 
 def forced_namespaces(environ: Mapping[str, str]) -> frozenset[str]:
@@ -70,6 +82,8 @@ def forced_namespaces(environ: Mapping[str, str]) -> frozenset[str]:
         forced.add("nvidia")
     if FORCE_TPU_PRESENT in environ:
         forced.add("tpu")
+    if environ.get(FORCE_CPUINFO):
+        forced.update(("x86_64", "aarch64"))
     return frozenset(forced)
 
 
@@ -78,6 +92,10 @@ CUDA_RANGE = ((11, 0), (15, 20))
 _CUDA_LOWEST_MAJOR = 11
 _CUDA_HIGHEST_MAJOR = 15
 _CUDA_HIGHEST_MINOR = 20
+#: A forced CUDA version needing more ``cuda_version_lower_bound`` values than this makes the
+#: namespace unsupported (uv 0.13.9 and the NVIDIA provider stop there too), so that a forced
+#: ``12.99999999`` cannot make pip build a list of a hundred million values.
+CUDA_MAX_VALUES = 1024
 _MIN_COMPUTE_CAPABILITY = (5, 0)
 _VERSION_TEXT = re.compile(r"^(\d+)(?:\.(\d+))?$")
 
@@ -177,6 +195,13 @@ def _major_values(major: int, minors: Iterable[int]) -> list[str]:
     return [f"{major}.{minor}" for minor in minors]
 
 
+def _lower_bound_count(major: int, minor: int) -> int:
+    """How many values :func:`cuda_lower_bound_values` gives, without making them."""
+    if major < _CUDA_LOWEST_MAJOR:
+        return 0
+    return minor + 2 + (major - _CUDA_LOWEST_MAJOR) * (_CUDA_HIGHEST_MINOR + 2)
+
+
 def cuda_lower_bound_values(major: int, minor: int) -> tuple[str, ...]:
     """``M.m … M.0, M``, then ``k.20 … k.0, k`` for each lower major down to 11."""
     if major < _CUDA_LOWEST_MAJOR:
@@ -213,6 +238,14 @@ def detect_nvidia(environ: Mapping[str, str], nvml: NvmlReader) -> Detection:
         if cuda is None:
             return Detection(
                 None, (f"nvidia: invalid {FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r}",)
+            )
+        if _lower_bound_count(*cuda) > CUDA_MAX_VALUES:
+            return Detection(
+                None,
+                (
+                    f"nvidia: {FORCE_CUDA_DRIVER_VERSION}={forced_cuda!r} exceeds the limit of "
+                    f"{CUDA_MAX_VALUES} variant values",
+                ),
             )
         notes.append(f"nvidia: CUDA driver version {forced_cuda} from {FORCE_CUDA_DRIVER_VERSION}")
     else:
@@ -297,8 +330,16 @@ def x86_64_properties(machine: str, level: int | None) -> NamespaceProperties:
     return NamespaceProperties.of("x86_64", [("level", [f"v{n}" for n in range(top, 0, -1)])])
 
 
-def read_linux_cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> frozenset[str] | None:
-    """The ``flags`` of the first processor in ``/proc/cpuinfo``; ``None`` if unreadable."""
+def _cpuinfo_path(environ: Mapping[str, str] | None = None) -> str:
+    """``/proc/cpuinfo``, or the file that :data:`FORCE_CPUINFO` names."""
+    environ = os.environ if environ is None else environ
+    return environ.get(FORCE_CPUINFO) or "/proc/cpuinfo"
+
+
+def read_linux_cpu_flags(cpuinfo: str | Path | None = None) -> frozenset[str] | None:
+    """The ``flags`` of the first processor in ``/proc/cpuinfo`` (or the file that
+    :data:`FORCE_CPUINFO` names); ``None`` if unreadable."""
+    cpuinfo = _cpuinfo_path() if cpuinfo is None else cpuinfo
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as stream:
             for line in stream:
@@ -337,7 +378,7 @@ def detect_x86_64(machine: str | None = None, system: str | None = None) -> Dete
     if machine.lower() not in _X86_64_MACHINES:
         return Detection(x86_64_properties(machine, None), (f"x86_64: machine is {machine}",))
     flags: frozenset[str] | None = None
-    if system == "Linux":
+    if system == "Linux" or os.environ.get(FORCE_CPUINFO):
         flags = read_linux_cpu_flags()
     elif system == "Darwin":
         flags = read_macos_cpu_features()
@@ -440,10 +481,10 @@ def detect_aarch64(machine: str | None = None, system: str | None = None) -> Det
     if machine.lower() not in _AARCH64_MACHINES:
         return Detection(aarch64_properties(machine, "8a"), (f"aarch64: machine is {machine}",))
     version = "8a"
-    if system == "Linux":
+    if system == "Linux" or os.environ.get(FORCE_CPUINFO):
         with contextlib.suppress(OSError):
             version = aarch64_version_from_cpuinfo(
-                Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+                Path(_cpuinfo_path()).read_text(encoding="utf-8", errors="replace")
             )
     elif system == "Darwin":
         version = aarch64_version_from_macos_brand(_sysctl("machdep.cpu.brand_string") or "")
@@ -501,6 +542,118 @@ def detect_tpu(environ: Mapping[str, str] | None = None, system: str | None = No
     return Detection(NamespaceProperties.of("tpu", [("present", ["true" if present else "false"])]))
 
 
+# -- the plugin stand-ins (provider-variant-x86-64, provider-variant-aarch64) ------------------
+
+
+def read_cpu_description(
+    family: str, *, system: str | None = None, environ: Mapping[str, str] | None = None
+) -> microarch.CpuDescription | None:
+    """This machine's CPU as the plugins' ``archspec`` reads it; ``None`` if unavailable.
+
+    Linux (or any OS when :data:`FORCE_CPUINFO` is set): the first processor of
+    ``/proc/cpuinfo``. macOS: ``sysctl`` (flags and vendor on x86-64, the model on Apple
+    silicon). Windows: ``None`` (the plugins read CPUID there, which Python cannot).
+    """
+    import platform
+
+    environ = os.environ if environ is None else environ
+    system = system if system is not None else platform.system()
+    if system == "Linux" or environ.get(FORCE_CPUINFO):
+        try:
+            text = Path(_cpuinfo_path(environ)).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        return microarch.parse_cpuinfo(text, family)
+    if system == "Darwin":
+        if family == "aarch64":
+            brand = _sysctl("machdep.cpu.brand_string")
+            if brand is None:
+                return None
+            return microarch.CpuDescription("Apple", model=microarch.darwin_arm_model(brand))
+        features = _sysctl("machdep.cpu.features")
+        leaf7 = _sysctl("machdep.cpu.leaf7_features")
+        vendor = _sysctl("machdep.cpu.vendor")
+        if features is None or vendor is None:
+            return None
+        return microarch.CpuDescription(
+            vendor.strip(), microarch.darwin_x86_64_flags(features, leaf7 or "")
+        )
+    return None
+
+
+def _cpu_family(machine: str, system: str) -> str | None:
+    lowered = machine.lower()
+    # archspec's check for an x86-64 interpreter on Apple silicon (Rosetta).
+    rosetta = system == "Darwin" and lowered in _X86_64_MACHINES
+    if rosetta and "Apple" in (_sysctl("machdep.cpu.brand_string") or ""):
+        return "aarch64"
+    if lowered in _X86_64_MACHINES:
+        return "x86_64"
+    if lowered in _AARCH64_MACHINES:
+        return "aarch64"
+    return None
+
+
+def detect_cpu_plugin(
+    namespace: str,
+    *,
+    machine: str | None = None,
+    system: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Detection:
+    """What ``provider-variant-x86-64`` (``x86_64``) or ``provider-variant-aarch64``
+    (``aarch64``) answers on this machine, without installing or running it.
+
+    Windows x86-64 has no CPU description here: the baseline ``x86_64_v2`` host is assumed
+    (the properties file or :data:`FORCE_CPUINFO` describe a better CPU).
+    """
+    import platform
+
+    machine = machine if machine is not None else platform.machine()
+    system = system if system is not None else platform.system()
+    environ = os.environ if environ is None else environ
+    family = _cpu_family(machine, system)
+    if family != namespace:
+        # The plugin asks archspec for the host and finds no level of its family: no answer.
+        empty = NamespaceProperties(namespace)
+        return Detection(empty, (f"{namespace}: machine is {machine}",))
+    cpu = read_cpu_description(family, system=system, environ=environ)
+    if cpu is None and family == "x86_64":
+        host = microarch.microarchitectures("x86_64")["x86_64_v2"]
+        note = f"{namespace}: CPU description unavailable here, assuming x86_64_v2"
+        return Detection(microarch.x86_64_plugin_properties(host), (note,))
+    darwin = system == "Darwin" and not environ.get(FORCE_CPUINFO)
+    try:
+        host = microarch.host_microarchitecture(
+            family, cpu or microarch.CpuDescription(), darwin=darwin
+        )
+    except LookupError as exc:
+        return Detection(None, (f"{namespace}: {exc}",))
+    properties = (
+        microarch.x86_64_plugin_properties(host)
+        if family == "x86_64"
+        else microarch.aarch64_plugin_properties(host)
+    )
+    return Detection(properties, (f"{namespace}: micro-architecture {host.name}",))
+
+
+def _combined(uv_style: Detection, standin: Detection) -> Detection:
+    """One answer for a CPU namespace that serves both built-ins: the uv-vendored provider's
+    features as they are, then the plugin stand-in's under :data:`STANDIN_PREFIX`."""
+    if uv_style.properties is None:
+        return uv_style
+    features = list(uv_style.properties.features)
+    if standin.properties is not None:
+        features += [
+            SupportedFeature(STANDIN_PREFIX + feature.name, feature.values)
+            for feature in standin.properties.features
+        ]
+    return Detection(
+        NamespaceProperties(uv_style.properties.namespace, tuple(features)),
+        tuple(dict.fromkeys((*uv_style.notes, *standin.notes))),
+    )
+
+
 # -- dispatch ----------------------------------------------------------------------------------
 
 #: With an explicit target (``--platform`` …) the host cannot be probed; these baselines hold for
@@ -509,19 +662,57 @@ TARGET_X86_64_LEVEL = 1
 TARGET_AARCH64_VERSION = "8a"
 
 
+def _standin_baseline(namespace: str, target_machine: str) -> NamespaceProperties:
+    """What the plugin would answer on the baseline machine of an explicit target."""
+    known_x86 = microarch.microarchitectures("x86_64")
+    known_arm = microarch.microarchitectures("aarch64")
+    machine = target_machine.lower()
+    if namespace == "x86_64":
+        host = known_x86.get(f"x86_64_v{TARGET_X86_64_LEVEL}", known_x86["x86_64"])
+        return microarch.x86_64_plugin_properties(host if machine in _X86_64_MACHINES else None)
+    return microarch.aarch64_plugin_properties(
+        known_arm["aarch64"] if machine in _AARCH64_MACHINES else None
+    )
+
+
 def detect_builtin(
     namespace: str,
     *,
     environ: Mapping[str, str] | None = None,
     nvml: NvmlReader | None = None,
     target_machine: str | None = None,
+    package: str | None = None,
 ) -> Detection:
     """Run the built-in provider of ``namespace`` on this machine, or for ``target_machine``.
+
+    ``package`` names the provider package that the built-in stands in for. Two packages
+    claim each CPU namespace: uv's vendored ``x86-64-variant-provider`` /
+    ``aarch64-variant-provider`` and the ``provider-variant-x86-64`` /
+    ``provider-variant-aarch64`` plugins that published metadata names. Without ``package``
+    a CPU namespace gets both answers in one (see :func:`_combined`;
+    :func:`wheelnext_pip.variants.providers.builtin_view` takes the right part).
 
     With a target, ``x86_64``/``aarch64`` report the architecture's baseline and ``nvidia``/
     ``tpu`` report unsupported (the ``variant-properties-file`` describes such targets).
     """
     environ = os.environ if environ is None else environ
+    if namespace in ("x86_64", "aarch64") and package is None:
+        return _combined(
+            detect_builtin(namespace, environ=environ, target_machine=target_machine, package=""),
+            detect_builtin(
+                namespace,
+                environ=environ,
+                target_machine=target_machine,
+                package=f"provider-variant-{namespace.replace('_', '-')}",
+            ),
+        )
+    if package and package.startswith("provider-variant-"):
+        if target_machine is not None:
+            return Detection(
+                _standin_baseline(namespace, target_machine),
+                (f"{namespace}: the baseline of the explicit target platform",),
+            )
+        return detect_cpu_plugin(namespace, environ=environ)
     if target_machine is not None:
         if namespace == "x86_64":
             return Detection(x86_64_properties(target_machine, TARGET_X86_64_LEVEL))

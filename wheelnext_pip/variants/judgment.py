@@ -101,6 +101,9 @@ class Judgment:
     #: ``variant-labels``: project -> the one label it must take.
     variant_labels: Mapping[str, str] = field(default_factory=dict)
     warn: Warn = lambda key, message: None
+    #: Like ``warn``, for what only informs: where a namespace's properties came from when
+    #: that was not detection (a provider off, not trusted, not declared).
+    inform: Warn = lambda key, message: None
     #: Given the exception that made a release unusable (for a debug traceback).
     trace: Callable[[BaseException], None] = _ignore_error
 
@@ -206,7 +209,7 @@ class Judgment:
         for namespace, decision in decisions.items():
             # Replacing detection is what the variant-properties-file is for: no warning.
             if decision.note and decision.source != "file":
-                self.warn(f"note:{namespace}:{decision.note}", decision.note)
+                self.inform(f"note:{namespace}:{decision.note}", decision.note)
             origins[namespace] = machine.describe_origin(namespace, decision.source)
         ranking = rank_variants(combined.variants, combined.namespace_priorities, supported)
         label = self.variant_labels.get(key.project)

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Literal, Optional
 
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.metadata import ProviderDeclaration, VariantMetadata, default_plugin_api
+from wheelnext_pip.variants.microarch import AARCH64_PLUGIN_FEATURES, X86_64_PLUGIN_FEATURES
 from wheelnext_pip.variants.ordering import reorder_by_priorities
 from wheelnext_pip.variants.properties import NamespaceProperties
 
@@ -36,6 +37,7 @@ __all__ = [
     "ProviderAnswer",
     "ProviderDecision",
     "ProviderSettings",
+    "builtin_view",
     "match_builtin_provider",
     "resolve_supported_properties",
     "select_provider",
@@ -93,7 +95,49 @@ BUILTIN_PROVIDERS: tuple[BuiltinProvider, ...] = (
     ),
     BuiltinProvider("x86_64", "x86-64-variant-provider", ("0.2.1",), None, ("level",)),
     BuiltinProvider("aarch64", "aarch64-variant-provider", ("0.2.0",), None, ("version",)),
+    # The plugins that published numpy and scikit-learn metadata name (WheelNext's own;
+    # answers: wheelnext_pip.variants.microarch).
+    BuiltinProvider(
+        "x86_64",
+        "provider-variant-x86-64",
+        ("0.0.1.post1", "0.0.1.post2"),
+        "provider_variant_x86_64.plugin:X8664Plugin",
+        ("level", *X86_64_PLUGIN_FEATURES),
+    ),
+    BuiltinProvider(
+        "aarch64",
+        "provider-variant-aarch64",
+        ("0.0.1.post1", "0.0.1.post2"),
+        "provider_variant_aarch64.plugin:AArch64Plugin",
+        ("version", *AARCH64_PLUGIN_FEATURES),
+    ),
 )
+
+#: Prefix of the stand-ins' features inside a combined CPU answer (the detection module's
+#: ``STANDIN_PREFIX``; repeated here because this module imports no detection code).
+_STANDIN_PREFIX = "plugin__"
+
+
+def builtin_view(
+    provider: BuiltinProvider, answer: NamespaceProperties | None
+) -> NamespaceProperties | None:
+    """The part of a built-in answer that belongs to ``provider``.
+
+    A CPU namespace may be answered once for both of its built-ins (the uv-vendored
+    provider's features, then the plugin stand-in's under a prefix); each built-in keeps its
+    own. An answer without prefixed features is one provider's answer already.
+    """
+    if answer is None or not any(f.name.startswith(_STANDIN_PREFIX) for f in answer):
+        return answer
+    standin = provider.package.startswith("provider-variant-")
+    kept = []
+    for feature in answer:
+        prefixed = feature.name.startswith(_STANDIN_PREFIX)
+        if prefixed and standin:
+            kept.append(replace(feature, name=feature.name[len(_STANDIN_PREFIX) :]))
+        elif not prefixed and not standin:
+            kept.append(feature)
+    return NamespaceProperties(answer.namespace, tuple(kept))
 
 
 @dataclass(frozen=True)
@@ -313,6 +357,8 @@ def resolve_supported_properties(
             namespace, metadata.providers.get(namespace), settings, environment
         )
         properties = answer(decision) if decision.needs_answer else decision.properties
+        if decision.builtin is not None:
+            properties = builtin_view(decision.builtin, properties)
         if (
             properties is not None
             and decision.source != "file"
