@@ -232,3 +232,37 @@ def test_feature_off_is_stock_pip(
 
 def _error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("ERROR:")]
+
+
+def test_legacy_resolver(plugin_env: PipEnv, marker_index: IndexServer, tmp_path: Path) -> None:
+    code, chosen, output = _install(
+        plugin_env, marker_index, tmp_path, "--use-deprecated=legacy-resolver", "top"
+    )
+    assert code == 0, output
+    assert chosen.pop("top") is None
+    assert chosen.pop("mpkg") == "foobar", output
+    assert set(chosen) == _expected(0) | {"dep-top-empty"}, output
+
+
+def test_installed_projects(
+    fresh_plugin_env: PipEnv, marker_index: IndexServer, tmp_path: Path
+) -> None:
+    """Installed, the dist-info's variant.json gives the environment: ``pip check`` and a
+    second install read the installed projects' markers."""
+    path = tmp_path / "machine.toml"
+    path.write_text(MACHINE)
+    settings = {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(path)}
+    install = ("install", "--index-url", marker_index.index_url, "top")
+    result = fresh_plugin_env.pip(*install, wheelnext="1", env=settings)
+    assert result.returncode == 0, result.stdout + result.stderr
+    installed = {
+        entry.name.split("-")[0].replace("_", "-")
+        for entry in fresh_plugin_env.site_packages.glob("*.dist-info")
+    }
+    assert _expected(0) | {"dep-top-empty", "mpkg", "top"} <= installed
+    assert not {"dep-empty", "dep-unsup", "dep-top-never"} & installed
+    check = fresh_plugin_env.pip("check", wheelnext="1", env=settings)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = fresh_plugin_env.pip(*install, wheelnext="1", env=settings)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Requirement already satisfied: mpkg" in again.stdout

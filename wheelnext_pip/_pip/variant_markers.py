@@ -7,7 +7,10 @@ into requirements (``Distribution.iter_dependencies`` of the metadata backend pi
 ``importlib.metadata`` or ``pkg_resources``), each requirement that uses them is first
 rewritten by :func:`wheelnext_pip.variants.markers.rewrite_requirement` for that
 distribution's variant environment. Every caller (the resolver, its metadata check, the
-legacy resolver, ``pip check``, ``pip show``) goes through that method.
+legacy resolver, ``pip check``, ``pip show``) goes through that method. pip 24+ also parses
+the raw strings (``BaseDistribution.iter_raw_dependencies``: the PEP 658 consistency check
+after a download, the check of PyPI's direct URL dependencies): they are rewritten the same
+way. The metadata itself is never changed: ``--report`` shows the strings as published.
 
 The environment of a distribution: its ``.dist-info/variant.json`` gives the label and the
 label's properties (a wheel, or an installed project); a distribution pip made from the
@@ -154,13 +157,18 @@ def _rewritten(message: Any, dist: Any) -> email.message.Message | None:
     copied = email.message.Message()
     for name, value in message.items():
         if name.lower() == _REQUIRES_DIST:
-            try:
-                value = rewrite_requirement(str(value).strip(), environment)
-            except VariantError as exc:
-                where = f"{dist.canonical_name} {dist.version}: Requires-Dist"
-                raise VariantError(exc.problem, where) from None
+            value = _rewrite_one(str(value), environment, dist)
         copied[name] = value
     return copied
+
+
+def _rewrite_one(value: str, environment: VariantEnvironment, dist: Any) -> str:
+    try:
+        return rewrite_requirement(value.strip(), environment)
+    except VariantError as exc:
+        raise VariantError(
+            exc.problem, f"{dist.canonical_name} {dist.version}: Requires-Dist"
+        ) from None
 
 
 class _Rewritten:
@@ -204,6 +212,18 @@ def _pkg_resources_prepare(call: Call) -> None:
     vars(inner)[_DONE_ATTRIBUTE] = True
 
 
+def _raw_dependencies(call: Call, result: Any) -> Any:
+    """pip 24+ also reads the raw strings and parses them itself: PEP 658 requires the
+    core-metadata file and the wheel's METADATA to agree (pip 26.2+ checks it after the
+    download), and pip 26.3 refuses direct URL dependencies of PyPI's distributions."""
+    raws = [str(value) for value in result]
+    if not any(mentions_variant_markers(value) for value in raws):
+        return raws
+    dist = call["self"]
+    environment = environment_of(dist)
+    return [_rewrite_one(value, environment, dist) for value in raws]
+
+
 def _note_wheel_filename(call: Call, result: Any) -> Any:
     """A distribution made from core metadata alone remembers its wheel's file name."""
     filename = call.get("filename")
@@ -225,6 +245,15 @@ def _uses_importlib() -> bool:
 
 
 def _points() -> tuple[PatchPoint, ...]:
+    raw = PatchPoint(
+        SET_NAME,
+        "pip._internal.metadata.base",
+        "BaseDistribution.iter_raw_dependencies",
+        _raw_dependencies,
+        params=("self",),
+        required=False,  # pip 24.0+
+        kind="after",
+    )
     note = PatchPoint(
         SET_NAME,
         IMPORTLIB if _uses_importlib() else PKG_RESOURCES,
@@ -240,6 +269,7 @@ def _points() -> tuple[PatchPoint, ...]:
                 SET_NAME, IMPORTLIB, "Distribution.iter_dependencies",
                 _importlib_iter_dependencies, params=("self", "extras"), kind="around",
             ),
+            raw,
             note,
         )  # fmt: skip
     return (
@@ -251,6 +281,7 @@ def _points() -> tuple[PatchPoint, ...]:
             SET_NAME, PKG_RESOURCES, "Distribution.iter_provided_extras",
             _pkg_resources_prepare, params=("self",), kind="before",
         ),
+        raw,
         note,
     )  # fmt: skip
 
