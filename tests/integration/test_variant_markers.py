@@ -151,6 +151,10 @@ def test_variant_wheel_markers(
     assert chosen.pop("mpkg") == "foobar", output
     assert set(chosen) == _expected(0), output
     assert "Traceback" not in output
+    # The report shows the metadata as published.
+    report = json.loads((tmp_path / "report.json").read_text())
+    (item,) = [item for item in report["install"] if item["metadata"]["name"] == "mpkg"]
+    assert item["metadata"]["requires_dist"] == list(MARKED)
 
 
 def test_null_variant_markers(
