@@ -270,3 +270,13 @@ def test_installed_projects(
     again = fresh_plugin_env.pip(*install, wheelnext="1", env=settings)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Requirement already satisfied: mpkg" in again.stdout
+
+
+def test_doctor_lists_the_marker_set(plugin_env: PipEnv) -> None:
+    result = plugin_env.run(["-m", "wheelnext_pip", "doctor", "--json"], wheelnext="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sets = {entry["name"]: entry for entry in json.loads(result.stdout)["patch_sets"]}
+    entry = sets["variant-markers"]
+    assert entry["kind"] == "feature" and entry["active"], entry
+    applied = {point["key"] for point in entry["points"] if point["state"] == "applied"}
+    assert any(key.endswith("Distribution.iter_dependencies") for key in applied), entry
