@@ -62,16 +62,20 @@ def _expected(column: int) -> set[str]:
     return {req.split(";")[0] for req, installed in MARKED.items() if installed[column]}
 
 
-def _release(directory: Path, name: str, labels: list[str]) -> tuple[list[Path], Path]:
+def _release(
+    directory: Path, name: str, labels: list[str], *, whole_document: bool = False
+) -> tuple[list[Path], Path]:
     """Variant wheels of ``labels``, the ordinary wheel, and the release's metadata; every
-    wheel with the same Requires-Dist."""
+    wheel with the same Requires-Dist. ``whole_document``: each wheel's ``variant.json``
+    lists every label (as legacy wheels do), so its file name tells which it is."""
     wheels = []
     for label in labels:
+        own = {other: VARIANTS[other] for other in (labels if whole_document else [label])}
         wheels.append(
             make_wheel(
                 directory, name, "1.0", requires_dist=list(MARKED),
                 filename=f"{name}-1.0-py3-none-any-{label}.whl",
-                extra_dist_info={"variant.json": json.dumps(_document({label: VARIANTS[label]}))},
+                extra_dist_info={"variant.json": json.dumps(_document(own))},
             )
         )  # fmt: skip
     wheels.append(make_wheel(directory, name, "1.0", requires_dist=list(MARKED)))
@@ -86,7 +90,8 @@ def _files(directory: Path) -> tuple[list[Path], dict[str, list[Path]]]:
     mpkg, mpkg_metadata = _release(directory, "mpkg", ["foobar", "null"])
     # No null variant: on a machine without ``foo`` the ordinary wheel is chosen.
     mplain, mplain_metadata = _release(directory, "mplain", ["foobar"])
-    wheels += mpkg + mplain
+    mwhole, mwhole_metadata = _release(directory, "mwhole", ["foobar", "null"], whole_document=True)
+    wheels += mpkg + mplain + mwhole
     # A project without variants that depends on mpkg and marks its own dependencies.
     wheels.append(
         make_wheel(
@@ -99,7 +104,8 @@ def _files(directory: Path) -> tuple[list[Path], dict[str, list[Path]]]:
     wheels.append(
         make_wheel(directory, "mbad", "1.0", requires_dist=['dep-label; variant_label >= "a"'])
     )
-    return wheels, {"mpkg": [mpkg_metadata], "mplain": [mplain_metadata]}
+    metadata = {"mpkg": [mpkg_metadata], "mplain": [mplain_metadata], "mwhole": [mwhole_metadata]}
+    return wheels, metadata
 
 
 @pytest.fixture(scope="session", params=["core-metadata", "whole-wheel"])
@@ -155,6 +161,16 @@ def test_variant_wheel_markers(
     report = json.loads((tmp_path / "report.json").read_text())
     (item,) = [item for item in report["install"] if item["metadata"]["name"] == "mpkg"]
     assert item["metadata"]["requires_dist"] == list(MARKED)
+
+
+def test_variant_json_with_every_label(
+    plugin_env: PipEnv, marker_index: IndexServer, tmp_path: Path
+) -> None:
+    """A wheel whose variant.json lists the whole release: its file name gives the label."""
+    code, chosen, output = _install(plugin_env, marker_index, tmp_path, "mwhole")
+    assert code == 0, output
+    assert chosen.pop("mwhole") == "foobar", output
+    assert set(chosen) == _expected(0), output
 
 
 def test_null_variant_markers(

@@ -39,6 +39,7 @@ from wheelnext_pip.variants.markers import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from wheelnext_pip.variants.filenames import VariantWheelFilename
     from wheelnext_pip.variants.metadata import VariantMetadata
     from wheelnext_pip.variants.properties import VariantProperty
 
@@ -102,6 +103,21 @@ def _variant_json(dist: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
+def _parsed_filename(dist: Any) -> VariantWheelFilename | None:
+    """The variant file name a distribution was read from: the wheel pip opened, or the
+    wheel whose core-metadata file pip read (PEP 658)."""
+    from wheelnext_pip.variants.filenames import VariantWheelFilename, parse_wheel_filename
+
+    filename = vars(dist).get(_FILENAME_ATTRIBUTE) if hasattr(dist, "__dict__") else None
+    if not isinstance(filename, str):
+        location = getattr(dist, "location", None)
+        filename = str(location).replace("\\", "/").rsplit("/", 1)[-1] if location else ""
+        if not filename.endswith(".whl"):
+            return None
+    parsed = parse_wheel_filename(filename)
+    return parsed if isinstance(parsed, VariantWheelFilename) else None
+
+
 def environment_of(dist: Any) -> VariantEnvironment:
     from wheelnext_pip._settings import canonicalize_name
 
@@ -112,22 +128,20 @@ def environment_of(dist: Any) -> VariantEnvironment:
         if key not in _ENVIRONMENTS:
             from wheelnext_pip.variants.metadata import parse_variant_metadata
 
-            document = parse_variant_metadata(text, f"{project} {dist.version}: variant.json")
-            if len(document.variants) != 1:
-                raise VariantError(
-                    "a wheel's variant.json names exactly one label",
-                    f"{project} {dist.version}: variant.json",
-                )
-            (label,) = document.variants
+            source = f"{project} {dist.version}: variant.json"
+            document = parse_variant_metadata(text, source)
+            labels = tuple(document.variants)
+            if len(labels) != 1:
+                # Legacy wheels carry the whole release's document: the file name decides.
+                parsed = _parsed_filename(dist)
+                if parsed is None or parsed.label not in labels:
+                    raise VariantError("names more than one label; which is this wheel's?", source)
+                labels = (parsed.label,)
+            label = labels[0]
             _ENVIRONMENTS[key] = VariantEnvironment.of(label, supported_subset(document, label))
         return _ENVIRONMENTS[key]
-    filename = vars(dist).get(_FILENAME_ATTRIBUTE) if hasattr(dist, "__dict__") else None
-    if not isinstance(filename, str):
-        return NON_VARIANT
-    from wheelnext_pip.variants.filenames import VariantWheelFilename, parse_wheel_filename
-
-    parsed = parse_wheel_filename(filename)
-    if not isinstance(parsed, VariantWheelFilename):
+    parsed = _parsed_filename(dist)
+    if parsed is None:
         return NON_VARIANT
     version = str(dist.version)
     key = (project, version, parsed.label)
