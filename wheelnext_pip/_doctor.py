@@ -260,13 +260,18 @@ def _patch_sets(requested: frozenset[str]) -> tuple[list[Report], list[Report]]:
 
     sets = []
     features = []
+    feature_set_names = {
+        patch_set.name
+        for name in catalog.FEATURE_MODULES
+        for patch_set in catalog.feature_sets(name)
+    }
     try:
         for patch_set in catalog.all_sets():
             status = registry.apply_set(patch_set)
             sets.append(
                 {
                     "name": status.name,
-                    "kind": "feature" if patch_set.name in catalog.FEATURE_MODULES else "core",
+                    "kind": "feature" if patch_set.name in feature_set_names else "core",
                     "active": status.active,
                     "reason": status.reason,
                     "points": [

@@ -31,6 +31,11 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
     "index-groups": ("wheelnext_pip._pip.index_groups", "INDEX_GROUPS"),
     "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
+#: feature name -> further sets of that feature, applied after its main set, each for the
+#: commands it names (variant markers matter wherever pip reads dependencies).
+FEATURE_EXTRA_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "variants": (("wheelnext_pip._pip.variant_markers", "VARIANT_MARKERS"),),
+}
 
 
 def _named_set(module_name: str, attribute: str) -> PatchSet:
@@ -48,6 +53,12 @@ def feature_set(name: str) -> PatchSet:
     return _named_set(*FEATURE_MODULES[name])
 
 
+def feature_sets(name: str) -> tuple[PatchSet, ...]:
+    """Every set of a feature: its main set first, then its further sets."""
+    extras = tuple(_named_set(*names) for names in FEATURE_EXTRA_MODULES.get(name, ()))
+    return (feature_set(name), *extras)
+
+
 def may_change_anything(name: str, settings: Settings) -> bool:
     """False when the settings leave a feature nothing to do, decided without importing it
     (index groups with only ``default`` and no pins). The set's own ``needed`` has the last
@@ -58,14 +69,18 @@ def may_change_anything(name: str, settings: Settings) -> bool:
 
 
 def all_sets() -> tuple[PatchSet, ...]:
-    return infrastructure_sets() + tuple(feature_set(name) for name in FEATURE_MODULES)
+    return infrastructure_sets() + tuple(
+        patch_set for name in FEATURE_MODULES for patch_set in feature_sets(name)
+    )
 
 
 def late_imports() -> list[str]:
     """Modules the loaded features' hooks import only when a run needs them (pip 26.3
     imports these before its install-time import guard, with ours that are loaded)."""
     names: list[str] = []
-    for module_name, _ in FEATURE_MODULES.values():
+    modules = [*FEATURE_MODULES.values()]
+    modules += [names for extras in FEATURE_EXTRA_MODULES.values() for names in extras]
+    for module_name, _ in modules:
         module = sys.modules.get(module_name)
         names += getattr(module, "LATE_IMPORTS", ())
     return names

@@ -99,22 +99,22 @@ def start_command(command: str, argv: list[str]) -> str | None:
     for name in sorted(settings.switch.features - settings.switch.unavailable):
         if not catalog.may_change_anything(name, settings):
             continue  # configured to change nothing: pip stays stock
-        patch_set = catalog.feature_set(name)
-        if not patch_set.wanted_for(command):
-            continue
-        if patch_set.needed is not None and not patch_set.needed(settings):
-            continue  # configured to change nothing: pip stays stock
-        status = apply_set(patch_set)
-        if not status.active:
-            if patch_set.fail_closed:
-                return (
-                    f"wheelnext-pip: {name} is configured but cannot be applied to pip "
-                    f"{compat.pip_version_text()} ({status.reason})"
+        for patch_set in catalog.feature_sets(name):
+            if not patch_set.wanted_for(command):
+                continue
+            if patch_set.needed is not None and not patch_set.needed(settings):
+                continue  # configured to change nothing: pip stays stock
+            status = apply_set(patch_set)
+            if not status.active:
+                if patch_set.fail_closed:
+                    return (
+                        f"wheelnext-pip: {patch_set.name} is configured but cannot be applied "
+                        f"to pip {compat.pip_version_text()} ({status.reason})"
+                    )
+                warn_later(
+                    f"wheelnext-pip: {patch_set.name} is not available with pip "
+                    f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
                 )
-            warn_later(
-                f"wheelnext-pip: {name} is not available with pip "
-                f"{compat.pip_version_text()} ({status.reason}); pip runs without it"
-            )
     problem = _variant_settings_problem(settings)
     if problem is not None:
         return problem
