@@ -68,10 +68,10 @@ def supported_subset(document: VariantMetadata, label: str) -> frozenset[Variant
     detection cache), so that markers see what wheel selection saw.
     """
     # The variants feature's machine: the one place that knows what this machine supports.
-    from wheelnext_pip._pip import variants as selection
+    from wheelnext_pip._pip import variant_run
     from wheelnext_pip.variants.providers import resolve_supported_properties
 
-    machine = selection._machine()
+    machine = variant_run.machine()
     supported, _ = resolve_supported_properties(document, machine.settings, machine.answer)
     kept = []
     for prop in document.properties_of(label) or ():
@@ -84,10 +84,12 @@ def supported_subset(document: VariantMetadata, label: str) -> frozenset[Variant
 
 def _index_document(project: str, version: str, label: str) -> VariantMetadata | None:
     """The release's ``-variants.json`` as the variants feature read it in this run."""
-    from wheelnext_pip._pip import variants as selection
+    from wheelnext_pip._pip import variant_run
 
-    for (_, name, release), document in selection._RUN.releases.items():
-        if name == project and release == version and label in document.variants:
+    if variant_run.RUN.judgment is None:
+        return None
+    for key, document in variant_run.RUN.judgment.documents.items():
+        if key.project == project and key.version == version and label in document.variants:
             return document
     return None
 
