@@ -432,6 +432,65 @@ def variant_dists(dists: Path) -> list[Path]:
     return [*wheels, make_wheel(dists, "gpukit", "1.0"), metadata]
 
 
+MARKER_REQUIRES = [
+    'nvidia-cuda-runtime-cu12; "nvidia :: cuda_version_lower_bound :: 12.0" in variant_properties',
+    'mlkit-cpu-kernels; variant_label == "null"',
+]
+
+
+def marker_dists(dists: Path) -> list[Path]:
+    """mlkit 1.0: cu12 and null variant wheels and a plain wheel, whose dependencies use
+    variant markers (PEP 825)."""
+    schema = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+    labels: dict[str, object] = {"cu12": {"nvidia": {"cuda_version_lower_bound": ["12.0"]}}}
+    labels["null"] = {}
+
+    def document(variants: dict[str, object]) -> str:
+        return json.dumps(
+            {
+                "$schema": schema,
+                "default-priorities": {"namespace": ["nvidia"]},
+                "providers": {
+                    "nvidia": {
+                        "requires": ["nvidia-variant-provider>=0.0.1,<1"],
+                        "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+                    }
+                },
+                "variants": variants,
+            }
+        )
+
+    wheels = [
+        make_wheel(
+            dists,
+            "mlkit",
+            "1.0",
+            filename=f"mlkit-1.0-py3-none-any-{label}.whl",
+            requires_dist=MARKER_REQUIRES,
+            extra_dist_info={"variant.json": document({label: properties})},
+        )
+        for label, properties in labels.items()
+    ]
+    wheels.append(make_wheel(dists, "mlkit", "1.0", requires_dist=MARKER_REQUIRES))
+    wheels.append(make_wheel(dists, "nvidia-cuda-runtime-cu12", "1.0"))
+    wheels.append(make_wheel(dists, "mlkit-cpu-kernels", "1.0"))
+    metadata = dists / "mlkit-1.0-variants.json"
+    metadata.write_text(document(labels))
+    return [*wheels, metadata]
+
+
+def scene_variant_markers(stage: Stage) -> None:
+    """A dependency that depends on the variant installed (PEP 825 markers)."""
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url, "mlkit"]
+    print("# stock pip: it cannot parse the metadata of the release")
+    stage.show(command)
+    cuda = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    print("# a CUDA 12.8 driver (forced here: this machine has no GPU)")
+    stage.show(command, wheelnext="1", env=cuda)
+    print("# no GPU")
+    stage.show(command, wheelnext="1")
+
+
 def scene_variants(stage: Stage) -> None:
     """pip installs the variant wheel that fits this machine, never one that does not."""
     command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
@@ -469,6 +528,7 @@ def scene_piptools(stage: Stage) -> None:
 
 SCENES: dict[str, Callable[[Stage], None]] = {
     "piptools": scene_piptools,
+    "variant-markers": scene_variant_markers,
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
     "variants": scene_variants,
@@ -505,7 +565,9 @@ def build_index(root: Path) -> Path:
     wheels += build_isolation_dists(dists)
     *variant_wheels, variant_metadata = variant_dists(dists)
     wheels += variant_wheels
-    extra = {"gpukit": [variant_metadata]}
+    *marker_wheels, marker_metadata = marker_dists(dists)
+    wheels += marker_wheels
+    extra = {"gpukit": [variant_metadata], "mlkit": [marker_metadata]}
     return write_simple_index(root / "www", wheels, extra_files=extra).parent
 
 
