@@ -761,3 +761,36 @@ def test_download_wheel_and_wheels_named_by_url(
     assert "is the variant 'cu12', which this machine does not support" in output
     assert "nvidia :: cuda_version_lower_bound :: 12.0" in output
     assert "Traceback" not in output
+
+
+def test_json_pages_name_the_metadata_by_its_filename(
+    plugin_env: PipEnv,
+    tmp_path_factory: pytest.TempPathFactory,
+    variant_files: dict[str, list[Path]],
+    tmp_path: Path,
+) -> None:
+    """PEP 825: the URL of a ``-variants.json`` is insignificant. A PEP 691 page that serves
+    it from a content-addressed URL still names it in ``filename``, and that is what counts."""
+    root = tmp_path_factory.mktemp("json-named-index")
+    extra = {name: paths for name, paths in variant_files.items() if name != "wheels"}
+    simple = write_simple_index(root / "www", variant_files["wheels"], extra_files=extra)
+    (simple / "vpkg" / "index.html").unlink()  # pip must read the JSON page
+    page = simple / "vpkg" / "index.json"
+    data = json.loads(page.read_text())
+    moved = 0
+    for entry in data["files"]:
+        if entry["filename"].endswith("-variants.json"):
+            blob = root / "www" / "blobs" / f"{entry['hashes']['sha256']}"
+            blob.parent.mkdir(exist_ok=True)
+            blob.write_bytes((root / "www" / "files" / entry["filename"]).read_bytes())
+            entry["url"] = f"../../blobs/{blob.name}"
+            moved += 1
+    assert moved == 1
+    page.write_text(json.dumps(data))
+    with IndexServer(root / "www") as index:
+        code, chosen, output = resolve(
+            plugin_env, index, "vpkg", settings=x86(tmp_path, '"v3", "v2", "v1"')
+        )
+        assert code == 0, output
+        assert chosen == {"vpkg": ("1.0", "x8664v3")}
+        assert any(path.startswith("/blobs/") for path in index.requested_paths())

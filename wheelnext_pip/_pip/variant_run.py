@@ -88,6 +88,9 @@ class Run:
     announced: set[str] = field(default_factory=set)
     #: pip's index options, for installing trusted provider plugins from the same places.
     index_arguments: list[str] = field(default_factory=list)
+    #: file URL -> the ``filename`` a PEP 691 JSON page gives for it, where that is a
+    #: ``-variants.json`` and the URL's last part differs (PEP 825: the URL is insignificant).
+    declared_names: dict[str, str] = field(default_factory=dict)
 
 
 RUN = Run()
@@ -199,6 +202,15 @@ def group_of_source(source: str) -> str:
     return layout_of(current).group_of(source.rstrip("/").rsplit("/", 1)[0])
 
 
+def filename_of(link: Any) -> str:
+    """A file's name: the one its JSON index page declares, else the URL's last part."""
+    if RUN.declared_names:
+        declared = RUN.declared_names.get(url_of(link))
+        if declared is not None:
+            return declared
+    return str(link.filename)
+
+
 def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
     """A ``-variants.json`` fetched with pip's session (once per URL), checked against the
     hash the index gives, parsed; or the one-line reason it cannot be used."""
@@ -222,11 +234,11 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
         checkable = expected and hash_name in hashlib.algorithms_available
         if checkable and hashlib.new(hash_name, data).hexdigest() != expected:
             raise VariantError(f"{hash_name} hash does not match the index", url)
-        document: VariantMetadata | str = parse_variant_metadata(data, link.filename)
+        document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
     except VariantError as exc:
         document = str(exc)
     except Exception as exc:  # network errors: the version's variants cannot be judged
-        document = f"{link.filename}: cannot be fetched ({type(exc).__name__}: {exc})"
+        document = f"{filename_of(link)}: cannot be fetched ({type(exc).__name__}: {exc})"
     if isinstance(document, str):
         warn_once(url, f"{document}; its variant wheels are skipped")
     RUN.documents[url] = document

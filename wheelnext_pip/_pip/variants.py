@@ -28,6 +28,7 @@ from pip._internal.exceptions import InstallationError
 
 from wheelnext_pip._pip import acceptance, report, variant_run, variant_wheels
 from wheelnext_pip._pip.registry import (
+    Call,
     PatchPoint,
     PatchSet,
     argument,
@@ -37,6 +38,7 @@ from wheelnext_pip._pip.variant_run import (
     RUN,
     Siblings,
     contained,
+    filename_of,
     judge_pending,
     judgment,
     settings,
@@ -128,6 +130,21 @@ def _sources_parse_wheel_filename(
 # -- metadata --------------------------------------------------------------------------------
 
 
+def _link_from_json(call: Call, link: Any) -> Any:
+    """PEP 691 pages name each file in ``filename``; the URL may be anything (PEP 825: "the
+    exact URL where the file is hosted is insignificant"). Keep the declared name of a
+    ``-variants.json`` whose URL does not end in it."""
+    declared = call["file_data"].get("filename")
+    if (
+        link is not None
+        and isinstance(declared, str)
+        and declared.endswith("-variants.json")
+        and link.filename != declared
+    ):
+        RUN.declared_names[url_of(link)] = declared
+    return link
+
+
 def _evaluate_links(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
@@ -167,7 +184,7 @@ def _group_siblings(
     by_shape: dict[tuple[object, ...], Siblings] = {}
     representatives: dict[str, Siblings] = {}
     for link in links:
-        filename = link.filename
+        filename = filename_of(link)
         if filename.endswith("-variants.json"):
             name = parse_variants_json_filename(filename)
             if name is not None:
@@ -559,6 +576,10 @@ VARIANTS = PatchSet(
         PatchPoint(
             FEATURE, "pip._internal.index.sources", "parse_wheel_filename",
             _sources_parse_wheel_filename, params=("filename",), required=False,
+        ),
+        PatchPoint(
+            FEATURE, "pip._internal.models.link", "Link.from_json", _link_from_json,
+            params=("cls", "file_data", "page_url"), kind="after",
         ),
         PatchPoint(
             FEATURE, FINDER, "PackageFinder.evaluate_links", _evaluate_links,
