@@ -491,6 +491,32 @@ def scene_variant_markers(stage: Stage) -> None:
     stage.show(command, wheelnext="1")
 
 
+def scene_explicit_target(stage: Stage) -> None:
+    """Installing for another machine: the target's baseline, never this machine's hardware."""
+    target = ["--target", "/tmp/for-aarch64", "--only-binary=:all:"]
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
+    cuda = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    print("# an Armv8-A baseline: neither the x86-64-v3 build nor a GPU build (the forced")
+    print("# driver version stands for this machine's GPU)")
+    stage.show(
+        [*command, *target, "--platform", "manylinux_2_28_aarch64", "gpukit"],
+        wheelnext="1",
+        env=cuda,
+        stdout_filter=keep_decision_lines,
+    )
+    print("# the real target, described in a properties file: a CUDA 12.8 node")
+    machine = stage.workdir / "gpu-node.toml"
+    machine.write_text(
+        '[nvidia]\ncuda_version_lower_bound = ["12.8", "12.0", "12"]\nsm_arch = ["90_real"]\n'
+    )
+    stage.show(
+        [*command, *target, "--platform", "manylinux_2_28_aarch64", "gpukit"],
+        wheelnext="1",
+        env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine)},
+        stdout_filter=keep_decision_lines,
+    )
+
+
 def scene_variants(stage: Stage) -> None:
     """pip installs the variant wheel that fits this machine, never one that does not."""
     command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
@@ -529,6 +555,7 @@ def scene_piptools(stage: Stage) -> None:
 SCENES: dict[str, Callable[[Stage], None]] = {
     "piptools": scene_piptools,
     "variant-markers": scene_variant_markers,
+    "explicit-target": scene_explicit_target,
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
     "variants": scene_variants,

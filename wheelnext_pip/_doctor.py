@@ -177,7 +177,17 @@ def _variant_providers_section(settings: Settings | None) -> Any:
             value = settings.value(key)
             if value:
                 lines.append(f"{key}: {', '.join(sorted(value))}")  # type: ignore[arg-type]
+    from wheelnext_pip.variants.detect import TARGET_AARCH64_VERSION, TARGET_X86_64_LEVEL
+
+    explicit_target = (
+        f"with --platform, --python-version, --implementation or --abi (an explicit "
+        f"target) this machine is never asked: x86_64 answers level v{TARGET_X86_64_LEVEL} "
+        f"and below, aarch64 {TARGET_AARCH64_VERSION}, nvidia and tpu nothing, unless the "
+        "variant-properties-file names them"
+    )
+    lines.append(explicit_target)
     return {
+        "explicit_target": explicit_target,
         "providers": providers,
         "lines": lines,
         "problems": problems,

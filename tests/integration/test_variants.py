@@ -794,3 +794,84 @@ def test_json_pages_name_the_metadata_by_its_filename(
         assert code == 0, output
         assert chosen == {"vpkg": ("1.0", "x8664v3")}
         assert any(path.startswith("/blobs/") for path in index.requested_paths())
+
+
+@pytest.fixture(scope="module")
+def target_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """vpkg's x86-64 variants, and armkit: Armv8-A and Armv8.2-A variants, no plain wheel."""
+    root = tmp_path_factory.mktemp("target-index")
+    d = root / "dists"
+    arm = {"arm8a": {"aarch64": {"version": ["8a"]}}, "arm82": {"aarch64": {"version": ["8.2a"]}}}
+    arm_providers = {"aarch64": {"requires": ["aarch64-variant-provider>=0.0.1,<1"]}}
+    wheels = [variant_wheel(d, "vpkg", "1.0", label, VPKG_VARIANTS) for label in VPKG_VARIANTS]
+    wheels.append(make_wheel(d, "vpkg", "1.0"))
+    for label, properties in arm.items():
+        own = document({label: properties}, arm_providers)
+        wheels.append(
+            make_wheel(
+                d, "armkit", "1.0", filename=f"armkit-1.0-py3-none-any-{label}.whl",
+                extra_dist_info={"variant.json": json.dumps(own)},
+            )
+        )  # fmt: skip
+    metadata = {
+        "vpkg": [metadata_file(d, "vpkg", "1.0", VPKG_VARIANTS)],
+        "armkit": [metadata_file(d, "armkit", "1.0", arm, arm_providers)],
+    }
+    write_simple_index(root / "www", wheels, extra_files=metadata)
+    with IndexServer(root / "www") as server:
+        yield server
+
+
+def _download(env: PipEnv, index: IndexServer, folder: Path, *options: str) -> tuple[int, str]:
+    result = env.pip(
+        "download", "--no-deps", "--only-binary=:all:", "-d", folder,
+        "--index-url", index.index_url, *options, wheelnext="1",
+    )  # fmt: skip
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_an_explicit_target_never_asks_this_machine(
+    plugin_env: PipEnv, target_index: IndexServer, tmp_path: Path
+) -> None:
+    """With --platform and friends the built-in CPU providers answer the target's baseline
+    (x86-64-v2, Armv8-A, as uv does), nvidia and tpu nothing; a properties file still
+    replaces them (PEP 825: installing for another system overrides what counts as
+    supported)."""
+    forced = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    code, output = _download(
+        plugin_env, target_index, tmp_path / "x86", "vpkg", "--platform", "linux_x86_64",
+    )  # fmt: skip
+    assert code == 0, output
+    assert [p.name for p in (tmp_path / "x86").iterdir()] == ["vpkg-1.0-py3-none-any-x8664v2.whl"]
+    result = plugin_env.pip(
+        "download", "--no-deps", "--only-binary=:all:", "-d", tmp_path / "cuda",
+        "--index-url", target_index.index_url, "vpkg", "--python-version", "3.11",
+        wheelnext="1", env=forced,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in (tmp_path / "cuda").iterdir()] == [
+        "vpkg-1.0-py3-none-any-x8664v2.whl"  # no GPU for a target, even a forced one
+    ]
+    code, output = _download(
+        plugin_env, target_index, tmp_path / "arm", "armkit",
+        "--platform", "manylinux_2_28_aarch64",
+    )  # fmt: skip
+    assert code == 0, output
+    assert [p.name for p in (tmp_path / "arm").iterdir()] == ["armkit-1.0-py3-none-any-arm8a.whl"]
+    described = properties_file(tmp_path, '[aarch64]\nversion = ["8.2a", "8.1a", "8a"]\n')
+    result = plugin_env.pip(
+        "download", "--no-deps", "--only-binary=:all:", "-d", tmp_path / "arm82",
+        "--index-url", target_index.index_url, "armkit", "--platform", "linux_aarch64",
+        wheelnext="1", env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(described)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in (tmp_path / "arm82").iterdir()] == ["armkit-1.0-py3-none-any-arm82.whl"]
+    explained = plugin_env.run(
+        ["-m", "wheelnext_pip", "explain", "vpkg", "--index-url", target_index.index_url,
+         "--platform", "linux_x86_64", "--only-binary=:all:"],
+        wheelnext="1",
+    )  # fmt: skip
+    assert (
+        "  x86_64 properties: built-in, baseline of the explicit target --platform linux_x86_64"
+        in explained.stdout
+    ), explained.stdout

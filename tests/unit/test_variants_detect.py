@@ -353,7 +353,7 @@ def test_tpu_pci_ids(tmp_path: Path) -> None:
 
 def test_detect_builtin_for_a_target() -> None:
     x86 = detect.detect_builtin("x86_64", target_machine="x86_64")
-    assert x86.properties is not None and x86.properties.features[0].values == ("v1",)
+    assert x86.properties is not None and x86.properties.features[0].values == ("v2", "v1")
     arm = detect.detect_builtin("aarch64", target_machine="aarch64")
     assert arm.properties is not None and arm.properties.features[0].values == ("8a",)
     assert detect.detect_builtin("aarch64", target_machine="x86_64").properties == (
@@ -421,3 +421,38 @@ def test_forced_cuda_version_needing_too_many_values_is_unsupported() -> None:
     assert len(at_limit.features[0].values) == CUDA_MAX_VALUES
     huge = detect_nvidia({detect.FORCE_CUDA_DRIVER_VERSION: "12.999999999999"}, NoGpu())
     assert huge.properties is None
+
+
+@pytest.mark.parametrize(
+    ("tag", "machine"),
+    [
+        ("linux_x86_64", "x86_64"),
+        ("manylinux_2_28_aarch64", "aarch64"),
+        ("manylinux2014_x86_64", "x86_64"),
+        ("musllinux_1_2_aarch64", "aarch64"),
+        ("win_amd64", "amd64"),
+        ("win_arm64", "arm64"),
+        ("macosx_11_0_arm64", "arm64"),
+        ("macosx_10_9_x86_64", "x86_64"),
+        ("linux_i686", "i686"),
+        ("macosx_11_0_universal2", "macosx_11_0_universal2"),
+        ("any", "any"),
+    ],
+)
+def test_machine_of_platform_tag(tag: str, machine: str) -> None:
+    from wheelnext_pip.variants.detect import machine_of_platform_tag
+
+    assert machine_of_platform_tag(tag) == machine
+
+
+def test_an_explicit_target_answers_the_baseline_uv_assumes() -> None:
+    from wheelnext_pip.variants.detect import detect_builtin
+
+    x86 = detect_builtin("x86_64", environ={}, target_machine="x86_64", package="")
+    assert x86.properties is not None
+    assert [f.supported_values for f in x86.properties] == [("v2", "v1")]
+    arm = detect_builtin("aarch64", environ={}, target_machine="aarch64", package="")
+    assert arm.properties is not None
+    assert [f.supported_values for f in arm.properties] == [("8a",)]
+    forced = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    assert detect_builtin("nvidia", environ=forced, target_machine="x86_64").properties is None

@@ -38,6 +38,9 @@ class Machine:
     #: Detection answers kept on disk across runs (None: not loaded yet).
     stored: dict[str, NamespaceProperties | None] | None = None
     store_key: str = ""
+    #: An explicit target (pip's ``--platform`` and friends): its machine, and how pip was
+    #: told. The host's hardware is then never asked.
+    target: ExplicitTarget | None = None
 
     def detect(self, namespace: str) -> NamespaceProperties | None:
         """A built-in provider's answer: from the on-disk cache while the machine's
@@ -49,6 +52,11 @@ class Machine:
         )
         from wheelnext_pip.variants.detect import detect_builtin
 
+        if self.target is not None:
+            detection = detect_builtin(
+                namespace, environ=os.environ, target_machine=self.target.machine
+            )
+            return detection.properties
         folder = detection_cache_dir()
         if self.stored is None:
             self.stored = {}
@@ -72,6 +80,17 @@ class Machine:
                 self.answers[key] = self.detect(decision.namespace)
             return self.answers[key]
         key = ("plugin", decision.namespace, decision.requires, decision.plugin_api)
+        if self.target is not None:
+            # A plugin probes the machine it runs on, which is not the target.
+            if key not in self.answers:
+                self.answers[key] = None
+                logger.info(
+                    "wheelnext-pip: %s: provider plugin not run for the explicit target %s; "
+                    "describe the target in a variant-properties-file",
+                    decision.namespace,
+                    self.target.text,
+                )
+            return None
         if key not in self.answers:
             # Imported only when a trusted plugin must run (rare; resolution has not reached
             # installation, so pip's late-import guard is not involved).
@@ -92,6 +111,8 @@ class Machine:
         """Where a namespace's properties came from, in doctor's words."""
         if source != "builtin":
             return _ORIGINS.get(source, source)
+        if self.target is not None:
+            return f"built-in, baseline of the explicit target {self.target.text}"
         from wheelnext_pip.variants.detect import forced_namespaces
 
         if namespace in forced_namespaces(os.environ):
@@ -110,6 +131,40 @@ _ORIGINS = {
     "trusted-plugin": "trusted plugin (trust-providers)",
     "untrusted": "untrusted plugin (never installed or run)",
 }
+
+
+@dataclass(frozen=True)
+class ExplicitTarget:
+    """pip installs for another machine (``--platform``, ``--python-version``,
+    ``--implementation``, ``--abi``)."""
+
+    machine: str
+    #: The options as a user would read them (``--platform linux_aarch64``).
+    text: str
+
+
+def explicit_target(options: object) -> ExplicitTarget | None:
+    """The explicit target a command's options name, or None for this machine."""
+    platforms = [str(p) for p in (getattr(options, "platforms", None) or ())]
+    named = []
+    if platforms:
+        named.append("--platform " + ",".join(platforms))
+    for option, attribute in (
+        ("--python-version", "python_version"),
+        ("--implementation", "implementation"),
+        ("--abi", "abis"),
+    ):
+        value = getattr(options, attribute, None)
+        if value:
+            shown = ".".join(map(str, value)) if attribute == "python_version" else value
+            shown = ",".join(shown) if isinstance(shown, (list, tuple)) else shown
+            named.append(f"{option} {shown}")
+    if not named:
+        return None
+    from wheelnext_pip.variants.detect import machine_of_platform_tag
+
+    machine = machine_of_platform_tag(platforms[0]) if platforms else platform.machine().lower()
+    return ExplicitTarget(machine, " ".join(named))
 
 
 def load_machine(
@@ -131,6 +186,7 @@ def load_machine(
             user_properties=user_properties,
         ),
         index_arguments,
+        target=explicit_target(_state.STATE.command_options),
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "detect_x86_64",
     "forced_namespaces",
     "forced_variable_problem",
+    "machine_of_platform_tag",
     "normalize_cpu_flags",
     "parse_cuda_version",
     "parse_forced_cuda_version",
@@ -656,10 +657,26 @@ def _combined(uv_style: Detection, standin: Detection) -> Detection:
 
 # -- dispatch ----------------------------------------------------------------------------------
 
-#: With an explicit target (``--platform`` …) the host cannot be probed; these baselines hold for
-#: every machine of the architecture, so nothing unsupported can be chosen.
-TARGET_X86_64_LEVEL = 1
+#: With an explicit target (``--platform`` …) the host cannot be probed: the target is taken to
+#: be the baseline the reference installer (uv) assumes, x86-64-v2 and Armv8-A, so both tools
+#: pick the same wheel for the same target (PEP 825: installing for another system is a
+#: matter of overriding which properties count as supported; a properties file does that).
+TARGET_X86_64_LEVEL = 2
 TARGET_AARCH64_VERSION = "8a"
+
+#: Architecture suffixes of platform tags (PEP 425, PEP 600, PEP 656), longest first.
+_TAG_MACHINES = ("x86_64", "aarch64", "amd64", "arm64", "i686", "armv7l", "ppc64le", "s390x")
+
+
+def machine_of_platform_tag(tag: str) -> str:
+    """The machine a platform tag is for: ``manylinux_2_28_aarch64`` -> ``aarch64``,
+    ``win_amd64`` -> ``amd64``, ``macosx_11_0_arm64`` -> ``arm64``; the tag itself when it
+    names no known architecture (``universal2``, ``any``: no CPU namespace fits it)."""
+    text = tag.strip().lower().replace("-", "_").replace(".", "_")
+    for machine in _TAG_MACHINES:
+        if text == machine or text.endswith("_" + machine):
+            return machine
+    return text
 
 
 def _standin_baseline(namespace: str, target_machine: str) -> NamespaceProperties:
