@@ -16,6 +16,7 @@ from typing import Callable, Union
 from urllib.parse import urlsplit
 
 from wheelnext_pip._features import EVENT_LOG_VARIABLE, Switch, closest, did_you_mean, parse_switch
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip.errors import SettingsError
 
 __all__ = [
@@ -35,16 +36,10 @@ __all__ = [
 ENV_PREFIX = "WHEELNEXT_PIP_"
 DEFAULT_GROUP = "default"
 
-_NAME_RUN = re.compile(r"[-_.]+")
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NAMESPACE = re.compile(r"^[a-z0-9_]+$")
 _LABEL = re.compile(r"^[a-z0-9_.]+$")  # PEP 825 v0.1.1 dropped the 16-character cap
-
-
-def canonicalize_name(name: str) -> str:
-    """PEP 503 normalized project name."""
-    return _NAME_RUN.sub("-", name).lower()
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -16,12 +16,12 @@ values, asks this module what to do, and converts back.
 from __future__ import annotations
 
 import hashlib
-import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip.errors import WheelnextPipError
 
 if TYPE_CHECKING:
@@ -58,15 +58,9 @@ PASSTHROUGH_SETTING = "build-isolation-passthrough"
 _NO_ISOLATION_VARIABLE = "WHEELNEXT_PIP_NO_BUILD_ISOLATION_PACKAGE"
 _PASSTHROUGH_VARIABLE = "WHEELNEXT_PIP_BUILD_ISOLATION_PASSTHROUGH"
 
-_NAME_RUN = re.compile(r"[-_.]+")
-
 
 class BuildIsolationError(WheelnextPipError):
     """A build cannot go ahead as configured; ``str()`` is one line."""
-
-
-def canonical(name: str) -> str:
-    return _NAME_RUN.sub("-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,7 @@ class InstalledDist:
 
     @property
     def key(self) -> str:
-        return canonical(self.name)
+        return canonicalize_name(self.name)
 
 
 Lookup = Callable[[str], "InstalledDist | None"]
@@ -225,8 +219,8 @@ def _closure(
                 return (), f"{dist.name} {dist.version} has an unreadable dependency {text!r}"
             if not _applies(requirement, ("", *sorted(dist_extras))):
                 continue
-            key = canonical(requirement.name)
-            wanted_extras = frozenset(canonical(extra) for extra in requirement.extras)
+            key = canonicalize_name(requirement.name)
+            wanted_extras = frozenset(canonicalize_name(extra) for extra in requirement.extras)
             dependency = found.get(key) or lookup(key)
             if dependency is None:
                 return (), (
@@ -259,13 +253,13 @@ def plan_passthrough(
     for it among ``requirements`` and its whole installed dependency closure is present and
     satisfying; a closure member that the build also asks for must satisfy that request too.
     """
-    allowed = {canonical(name) for name in consented}
+    allowed = {canonicalize_name(name) for name in consented}
     wanted: dict[str, list[Requirement]] = {}
     for text in requirements:
         requirement = _parse(text)
         if requirement is None or not _applies(requirement):
             continue
-        wanted.setdefault(canonical(requirement.name), []).append(requirement)
+        wanted.setdefault(canonicalize_name(requirement.name), []).append(requirement)
 
     passed: list[Passed] = []
     fallbacks: list[Fallback] = []
@@ -287,7 +281,9 @@ def plan_passthrough(
                     )
                     break
         if reason is None and installed is not None:
-            extras = frozenset(canonical(extra) for request in requests for extra in request.extras)
+            extras = frozenset(
+                canonicalize_name(extra) for request in requests for extra in request.extras
+            )
             closure, reason = _closure(installed, extras, lookup)
         if reason is None:
             for dist in closure[1:]:
@@ -309,7 +305,7 @@ def plan_passthrough(
         if (
             requirement is not None
             and _applies(requirement)
-            and canonical(requirement.name) in exposed
+            and canonicalize_name(requirement.name) in exposed
         ):
             continue
         remaining.append(text)
@@ -360,7 +356,7 @@ def declared_passthrough(pyproject: Mapping[str, object]) -> tuple[str, ...]:
         ours = tool.get("wheelnext-pip")
         if isinstance(ours, Mapping):
             found += _names(ours.get("build-isolation-passthrough"))
-    return tuple(dict.fromkeys(canonical(name) for name in found))
+    return tuple(dict.fromkeys(canonicalize_name(name) for name in found))
 
 
 def _names(value: object) -> list[str]:
@@ -438,8 +434,8 @@ def cache_key(no_isolation: Iterable[str], passthrough: Iterable[str]) -> str | 
 
     ``None`` when neither setting names anything (the cache is stock pip's).
     """
-    first = sorted({canonical(name) for name in no_isolation})
-    second = sorted({canonical(name) for name in passthrough})
+    first = sorted({canonicalize_name(name) for name in no_isolation})
+    second = sorted({canonicalize_name(name) for name in passthrough})
     if not first and not second:
         return None
     text = f"no-build-isolation-package={','.join(first)};passthrough={','.join(second)}"

@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wheelnext_pip._names import canonicalize_name
+
 __all__ = [
     "PLACEHOLDER",
     "Declared",
     "Expansion",
-    "canonical_name",
     "declared_defaults",
     "expand_extras",
     "has_empty_brackets",
@@ -24,20 +25,10 @@ __all__ = [
 #: A valid, already canonical PEP 508 extra name, reserved for "the defaults".
 PLACEHOLDER = "x-pep771-default"
 
-_NAME_RUN = re.compile(r"[-_.]+")
 # PEP 508 name followed by empty brackets: ``pkg[]``, ``pkg [ ] >=1``, ``pkg[] @ url``.
 _EMPTY_BRACKETS = re.compile(
     r"^\s*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\s*\[\s*\]", re.ASCII
 )
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503/685 normalisation (``packaging.utils.canonicalize_name`` without importing
-    packaging, which the resolver hooks run before pip imports it)."""
-    return _NAME_RUN.sub("-", name).lower()
-
-
-_canonical = canonical_name
 
 
 def has_empty_brackets(requirement_text: str) -> bool:
@@ -69,11 +60,11 @@ class Declared:
 def declared_defaults(default_extras: Iterable[str], provided_extras: Iterable[str]) -> Declared:
     """Split a distribution's ``Default-Extra`` values into valid and ignored ones (PEP 685
     normalisation; the reserved placeholder name is never a default)."""
-    provided = {_canonical(extra) for extra in provided_extras}
+    provided = {canonicalize_name(extra) for extra in provided_extras}
     defaults: set[str] = set()
     ignored: list[str] = []
     for value in default_extras:
-        extra = _canonical(value)
+        extra = canonicalize_name(value)
         if extra == PLACEHOLDER:
             continue
         if extra in provided:
@@ -88,7 +79,7 @@ def expand_extras(
 ) -> Expansion:
     """Replace the placeholder by the candidate's valid defaults (PEP 771: bare requirements
     get them, explicit extras add to them)."""
-    requested_set = frozenset(_canonical(extra) for extra in requested)
+    requested_set = frozenset(canonicalize_name(extra) for extra in requested)
     if PLACEHOLDER not in requested_set:
         return Expansion(requested_set, (), ())
     declared = declared_defaults(default_extras, provided_extras)

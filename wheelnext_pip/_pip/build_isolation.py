@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from wheelnext_pip import _state
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip._settings import Settings
+from wheelnext_pip._toml import loads
 from wheelnext_pip.build_isolation import (
     BuildIsolationError,
     InstalledDist,
     PassthroughPlan,
     cache_key,
-    canonical,
     check_target_environment,
     declared_passthrough,
     link_paths,
@@ -50,11 +51,6 @@ from wheelnext_pip.build_isolation import (
     plan_passthrough,
     project_name,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 #: What the build-isolation policy imports only when it reads requirements.
 LATE_IMPORTS = ("packaging.requirements", "packaging.markers", "packaging.version")
@@ -104,8 +100,8 @@ def _read_pyproject(req: Any) -> dict[str, Any]:
         return {}
     path = os.path.join(req.unpacked_source_directory, "pyproject.toml")
     try:
-        with open(path, "rb") as stream:
-            data: dict[str, Any] = tomllib.load(stream)
+        with open(path, encoding="utf-8") as stream:
+            data: dict[str, Any] = loads(stream.read())
     except (OSError, ValueError):
         return {}
     return data
@@ -170,7 +166,7 @@ def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
         pyproject = _read_pyproject(req)
         project = _project_of(req, pyproject)
         if project is not None:
-            build = _Build(project, canonical(project))
+            build = _Build(project, canonicalize_name(project))
     if build is not None and build.key in settings.no_build_isolation_package:
         if _is_off(mode):
             logger.debug(
@@ -355,7 +351,7 @@ def _not_abstract(owner: Any, function: Callable[..., Any]) -> str | None:
 
 def _should_cache(call: Call, proceed: Callable[[], Any]) -> Any:
     name = getattr(call["req"], "name", None)
-    if name and canonical(str(name)) in _state.STATE.ledger.built_in_target:
+    if name and canonicalize_name(str(name)) in _state.STATE.ledger.built_in_target:
         logger.debug(
             "wheelnext-pip: %s was built against the target environment; its wheel is not cached",
             name,

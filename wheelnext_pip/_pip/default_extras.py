@@ -34,6 +34,7 @@ import sys
 from typing import Any, Callable
 
 from wheelnext_pip import _state
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip.registry import (
     Call,
     Passthrough,
@@ -44,7 +45,6 @@ from wheelnext_pip._pip.registry import (
 )
 from wheelnext_pip.extras import (
     PLACEHOLDER,
-    canonical_name,
     declared_defaults,
     has_empty_brackets,
 )
@@ -111,7 +111,7 @@ def _make_requirements_from_install_req(call: Call, proceed: Callable[[], Any]) 
     if not _wants_defaults(ireq):
         return proceed()
     ledger = _state.STATE.default_extras
-    project = canonical_name(ireq.name)
+    project = canonicalize_name(ireq.name)
     if project in ledger.declaring:
         # A copy: pip's own ireq (and so its messages and report) stays untouched.
         ireq = copy.copy(ireq)
@@ -215,7 +215,7 @@ def _iter_dependencies(call: Call, proceed: Callable[[], Any]) -> Any:
     expanded = copy.copy(candidate)
     expanded.extras = candidate.extras - {PLACEHOLDER}
     try:
-        name = canonical_name(str(candidate.base.name))
+        name = canonicalize_name(str(candidate.base.name))
         defaults = _declared(candidate.base.dist, name, candidate.version)
         expanded.extras = expanded.extras | frozenset(defaults)
     except Exception as exc:
@@ -242,7 +242,7 @@ def _base_iter_dependencies(call: Call, dependencies: Any) -> Any:
 
 
 def _late_defaults_node(candidate: Any, with_requires: bool) -> Any:
-    project = canonical_name(str(candidate.project_name))
+    project = canonicalize_name(str(candidate.project_name))
     if not _declared(candidate.dist, project, candidate.version):
         return None
     ledger = _state.STATE.default_extras
@@ -596,7 +596,7 @@ def _legacy_get_dist_for(call: Call, dist: Any) -> Any:
     """pip's legacy resolver never applies defaults: say so for a package that has some
     (and stay silent where none has any, as stock pip is)."""
     values = dist.metadata.get_all("Default-Extra")
-    project = canonical_name(str(dist.canonical_name))
+    project = canonicalize_name(str(dist.canonical_name))
     warned = _state.STATE.default_extras.legacy_warned
     if values and project not in warned:
         defaults = declared_defaults(values, dist.iter_provided_extras()).defaults

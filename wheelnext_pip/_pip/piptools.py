@@ -25,9 +25,10 @@ import sys
 from typing import Any, Callable
 
 from wheelnext_pip import _state
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip import default_extras, report, session
 from wheelnext_pip._pip.registry import PatchPoint, PatchSet, apply_set, argument, hook_failed
-from wheelnext_pip.extras import PLACEHOLDER, canonical_name
+from wheelnext_pip.extras import PLACEHOLDER
 
 BASE_COMMAND = "pip._internal.cli.base_command"
 RESOLVER = "piptools.resolver"
@@ -128,14 +129,14 @@ def _install_requirements(
     try:
         mapping = argument(args, kwargs, 1, "resolver_result").mapping
         with_defaults = {
-            canonical_name(str(candidate.project_name))
+            canonicalize_name(str(candidate.project_name))
             for candidate in mapping.values()
             if PLACEHOLDER in getattr(candidate, "extras", ())
         }
         for ireq in result:
             _without_placeholder(ireq)
             req = getattr(ireq, "req", None)
-            if req is None or ireq.extras or canonical_name(req.name) in with_defaults:
+            if req is None or ireq.extras or canonicalize_name(req.name) in with_defaults:
                 continue
             sources = getattr(ireq, "_source_ireqs", ())
             if any(default_extras.is_marked_empty(getattr(s, "req", None)) for s in sources):
@@ -157,7 +158,7 @@ def _format_requirement(
         ireq = argument(args, kwargs, 0, "ireq")
         req: Any = getattr(ireq, "req", None)
         if isinstance(line, str) and not ireq.editable and default_extras.is_marked_empty(req):
-            name = canonical_name(req.name)
+            name = canonicalize_name(req.name)
             # ``name`` then a version, a marker or nothing: never ``name[extra]`` or a URL.
             if line.startswith(name) and line[len(name) : len(name) + 1] in _AFTER_NAME:
                 line = f"{name}[]{line[len(name) :]}"
@@ -259,7 +260,7 @@ def _dists_to_ignore(
     try:
         installed = argument(args, kwargs, 0, "installed")
         if isinstance(installed, (list, tuple)):
-            keys = {canonical_name(str(dist.key)): dist for dist in installed}
+            keys = {canonicalize_name(str(dist.key)): dist for dist in installed}
             if "wheelnext-pip" in keys:
                 sync = sys.modules["piptools.sync"]
                 tree = set(sync.dependency_tree(keys, "wheelnext-pip"))

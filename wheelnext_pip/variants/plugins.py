@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip.variants.properties import (
     NamespaceProperties,
     SupportedFeature,
@@ -88,7 +89,6 @@ _PLUGIN_API = re.compile(
     r"^\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
     r"(\s*:\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?\s*$"
 )
-_NAME_RUN = re.compile(r"[-_.]+")
 _URL_USERINFO = re.compile(r"://[^/@\s]+@")
 
 #: Settings that would send the provider install elsewhere than its environment, or constrain
@@ -166,10 +166,6 @@ def _redact(command: Sequence[str]) -> str:
     return " ".join(_URL_USERINFO.sub("://****@", part) for part in command)
 
 
-def _canonical(name: str) -> str:
-    return _NAME_RUN.sub("-", name).lower()
-
-
 # -- entry points -----------------------------------------------------------------------------
 
 
@@ -235,7 +231,7 @@ def _names(requirements: Sequence[str]) -> str:
     names = []
     for text in requirements:
         try:
-            names.append(_canonical(Requirement(text).name))
+            names.append(canonicalize_name(Requirement(text).name))
         except InvalidRequirement:
             names.append(repr(_one_line(text, 80)))
     return ", ".join(names) or "(none)"
@@ -251,7 +247,7 @@ def _refusal(
         return f"variant provider for namespace {_one_line(namespace, 80)!r} not run: bad name"
     if not requirements:
         return f"{namespace}: provider plugin not run: it declares no package to install"
-    trusted_names = {_canonical(name) for name in trusted}
+    trusted_names = {canonicalize_name(name) for name in trusted}
     for text in requirements:
         try:
             requirement = Requirement(text)
@@ -259,7 +255,7 @@ def _refusal(
             return (
                 f"{namespace}: provider plugin not run: invalid requirement {_one_line(text, 80)!r}"
             )
-        name = _canonical(requirement.name)
+        name = canonicalize_name(requirement.name)
         if requirement.url:
             # Trust is given to a name on the configured indexes, not to an arbitrary URL.
             return f"{namespace}: provider {name} not run: direct URL requirements are refused"

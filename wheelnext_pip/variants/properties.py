@@ -9,7 +9,6 @@ preference order, is a :class:`NamespaceProperties` per namespace; the user's
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,15 +144,6 @@ class NamespaceProperties:
 # -- the variant-properties-file ------------------------------------------------------------
 
 
-def _toml_loads(text: str) -> dict[str, object]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-    loaded: dict[str, object] = tomllib.loads(text)
-    return loaded
-
-
 def load_properties_file(path: str | Path) -> dict[str, NamespaceProperties]:
     """Read the ``variant-properties-file``; namespaces in the order written."""
     source = f"{PROPERTIES_FILE_SETTING} ({path})"
@@ -171,7 +161,9 @@ def parse_properties_toml(text: str, source: str) -> dict[str, NamespaceProperti
     preferred first. An empty table (or array) means known but nothing supported.
     """
     try:
-        document = _toml_loads(text)
+        from wheelnext_pip._toml import loads
+
+        document = loads(text)
     except ValueError as error:  # tomllib.TOMLDecodeError is a ValueError
         raise VariantError(f"invalid TOML: {error}", source) from None
     except RecursionError:  # arrays nested thousands deep

@@ -19,11 +19,11 @@ Running detection or a plugin is the caller's job, injected into
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Callable, Literal, Optional
 
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.metadata import ProviderDeclaration, VariantMetadata, default_plugin_api
 from wheelnext_pip.variants.microarch import AARCH64_PLUGIN_FEATURES, X86_64_PLUGIN_FEATURES
@@ -55,12 +55,6 @@ DecisionSource = Literal[
     "trusted-plugin",
     "untrusted",
 ]
-
-_NAME_RUN = re.compile(r"[-_.]+")
-
-
-def _canonical(name: str) -> str:
-    return _NAME_RUN.sub("-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -192,7 +186,7 @@ def match_builtin_provider(declaration: ProviderDeclaration) -> BuiltinProvider 
         return None
     if requirement.extras or requirement.marker is not None or requirement.url:
         return None
-    name = _canonical(requirement.name)
+    name = canonicalize_name(requirement.name)
     for provider in BUILTIN_PROVIDERS:
         if provider.namespace != declaration.namespace or provider.package != name:
             continue
@@ -254,7 +248,7 @@ def _applicable_requirements(
                 f"the marker of {_quoted(text)} cannot be evaluated ({type(exc).__name__})"
             ) from None
         if holds:
-            applicable.append((text, _canonical(requirement.name)))
+            applicable.append((text, canonicalize_name(requirement.name)))
     return applicable
 
 
@@ -310,7 +304,7 @@ def select_provider(
     if builtin is not None:
         return ProviderDecision(namespace, "builtin", builtin=builtin)
     applicable = _applicable_requirements(declaration.requires, environment)
-    trust = {_canonical(name) for name in settings.trust_providers}
+    trust = {canonicalize_name(name) for name in settings.trust_providers}
     requires = tuple(text for text, _ in applicable)
     if applicable and all(name in trust for _, name in applicable):
         first_name = applicable[0][1]
