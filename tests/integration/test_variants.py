@@ -875,3 +875,72 @@ def test_an_explicit_target_never_asks_this_machine(
         "  x86_64 properties: built-in, baseline of the explicit target --platform linux_x86_64"
         in explained.stdout
     ), explained.stdout
+
+
+@pytest.fixture(scope="module")
+def broken_metadata_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """vpkg 1.0 whose ``-variants.json`` is not the file the index's hash names."""
+    root = tmp_path_factory.mktemp("broken-metadata-index")
+    d = root / "dists"
+    wheels = [variant_wheel(d, "vpkg", "1.0", label, VPKG_VARIANTS) for label in VPKG_VARIANTS]
+    wheels.append(make_wheel(d, "vpkg", "1.0"))
+    metadata = metadata_file(d, "vpkg", "1.0", VPKG_VARIANTS)
+    write_simple_index(root / "www", wheels, extra_files={"vpkg": [metadata]})
+    served = root / "www" / "files" / metadata.name
+    served.write_text(served.read_text() + "\n")  # the index still lists the old hash
+    with IndexServer(root / "www") as server:
+        server.root_dir = root / "www"  # type: ignore[attr-defined]
+        yield server
+
+
+def test_a_metadata_hash_mismatch_skips_the_variants_or_stops_hash_checking_pip(
+    plugin_env: PipEnv, broken_metadata_index: IndexServer, tmp_path: Path
+) -> None:
+    """Without hash checking: one warning, the variant wheels are skipped, the plain wheel is
+    taken. With --require-hashes: one error line, nothing installed."""
+    settings = x86(tmp_path, '"v3", "v2", "v1"')
+    code, chosen, output = resolve(plugin_env, broken_metadata_index, "vpkg", settings=settings)
+    assert code == 0, output
+    assert chosen == {"vpkg": ("1.0", None)}
+    assert "vpkg-1.0-variants.json: sha256 hash does not match the index" in output
+    files = broken_metadata_index.root_dir / "files"  # type: ignore[attr-defined]
+    pins = " ".join(
+        f"--hash=sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+        for path in sorted(files.glob("vpkg-1.0-*.whl"))
+    )
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"vpkg==1.0 {pins}\n")
+    target = tmp_path / "target"
+    result = plugin_env.pip(
+        "install", "--require-hashes", "-r", requirements, "--target", target,
+        "--index-url", broken_metadata_index.index_url, wheelnext="1", env=settings,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, result.stderr
+    assert "sha256 hash does not match the index (pip checks hashes" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not target.exists() or not any(target.iterdir())
+
+
+def test_a_metadata_server_error_skips_the_variants(
+    plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
+) -> None:
+    """A 5xx for the ``-variants.json`` (after pip's retries) is one warning; the variant
+    wheels are skipped and the release's plain wheel is taken."""
+    variant_index.fail("/files/vpkg-1.0-variants.json", 503)
+    try:
+        report_file = tmp_path / "report.json"
+        result = plugin_env.pip(
+            "install", "--dry-run", "--retries", "0", "--report", report_file,
+            "--index-url", variant_index.index_url, "vpkg",
+            wheelnext="1", env=x86(tmp_path, '"v3", "v2", "v1"'),
+        )  # fmt: skip
+    finally:
+        variant_index.reset_faults()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    (item,) = json.loads(report_file.read_text())["install"]
+    assert item["download_info"]["url"].endswith("/vpkg-1.0-py3-none-any.whl")
+    assert "vpkg-1.0-variants.json: cannot be fetched" in output
+    assert "its variant wheels are skipped" in output

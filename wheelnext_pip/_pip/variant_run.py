@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wheelnext_pip import _state
 from wheelnext_pip._pip.variant_machine import Machine, load_machine
 from wheelnext_pip._settings import Settings, canonicalize_name
-from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.errors import VariantError, VariantHashMismatch
 from wheelnext_pip.variants.filenames import (
     VariantWheelFilename,
     may_be_variant,
@@ -233,8 +233,13 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
         expected = getattr(link, "hash", None)
         checkable = expected and hash_name in hashlib.algorithms_available
         if checkable and hashlib.new(hash_name, data).hexdigest() != expected:
-            raise VariantError(f"{hash_name} hash does not match the index", url)
+            problem = f"{hash_name} hash does not match the index"
+            if getattr(_state.STATE.command_options, "require_hashes", False):
+                raise VariantHashMismatch(f"{problem} (pip checks hashes: --require-hashes)", url)
+            raise VariantError(problem, url)
         document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
+    except VariantHashMismatch:
+        raise
     except VariantError as exc:
         document = str(exc)
     except Exception as exc:  # network errors: the version's variants cannot be judged

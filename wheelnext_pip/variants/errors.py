@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wheelnext_pip.errors import WheelnextPipError, redact_credentials
 
-__all__ = ["VariantError"]
+__all__ = ["VariantError", "VariantHashMismatch"]
 
 
 #: Longest problem text a message quotes.
@@ -26,3 +26,8 @@ class VariantError(WheelnextPipError, ValueError):
         self.problem = problem if len(problem) <= _LIMIT else problem[: _LIMIT - 3] + "..."
         self.source = redact_credentials(source) if source else source
         super().__init__(f"{source}: {self.problem}" if source else self.problem)
+
+
+class VariantHashMismatch(VariantError):
+    """A ``-variants.json`` is not the file its index's hash names, while pip checks hashes:
+    the metadata decides which file is installed, so pip stops rather than skip it."""

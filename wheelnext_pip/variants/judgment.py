@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.errors import VariantError, VariantHashMismatch
 
 if TYPE_CHECKING:
     from wheelnext_pip.variants.metadata import VariantMetadata
@@ -144,6 +144,8 @@ class Judgment:
                 self.machine()  # a broken setting stops pip (it is no fault of this release)
                 try:
                     self._judge(key)
+                except VariantHashMismatch:
+                    raise  # pip checks hashes: never judge around a file that fails them
                 except Exception as exc:
                     self._unusable(key, exc)
             else:
