@@ -944,3 +944,42 @@ def test_a_metadata_server_error_skips_the_variants(
     assert item["download_info"]["url"].endswith("/vpkg-1.0-py3-none-any.whl")
     assert "vpkg-1.0-variants.json: cannot be fetched" in output
     assert "its variant wheels are skipped" in output
+
+
+@pytest.mark.parametrize("lie", ["properties", "label"])
+def test_a_wheel_that_lies_about_its_variant_is_refused_after_download(
+    plugin_env: PipEnv, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, lie: str
+) -> None:
+    """The index metadata says x8664v3 needs level v3; the wheel's own variant.json says
+    otherwise. pip downloads it, refuses it with one line naming the file, installs nothing."""
+    root = tmp_path_factory.mktemp(f"lying-{lie}")
+    d = root / "dists"
+    own = (
+        document({"x8664v3": {"x86_64": {"level": ["v2"]}}})
+        if lie == "properties"
+        else document({"x8664v2": {"x86_64": {"level": ["v3"]}}})
+    )
+    wheels = [
+        make_wheel(
+            d, "vpkg", "1.0", filename="vpkg-1.0-py3-none-any-x8664v3.whl",
+            extra_dist_info={"variant.json": json.dumps(own)},
+        ),
+        make_wheel(d, "vpkg", "1.0"),
+        make_wheel(d, "other", "1.0"),
+    ]  # fmt: skip
+    metadata = metadata_file(d, "vpkg", "1.0", {"x8664v3": VPKG_VARIANTS["x8664v3"]})
+    write_simple_index(root / "www", wheels, extra_files={"vpkg": [metadata]})
+    target = tmp_path / "target"
+    with IndexServer(root / "www") as index:
+        result = plugin_env.pip(
+            "install", "--target", target, "--index-url", index.index_url, "other", "vpkg",
+            wheelnext="1", env=x86(tmp_path, '"v3", "v2", "v1"'),
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert errors == [
+        "ERROR: wheelnext-pip: vpkg-1.0-py3-none-any-x8664v3.whl does not match the variant "
+        "metadata it was chosen by: " + errors[0].split("chosen by: ", 1)[1]
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not target.exists() or not any(target.iterdir())  # "other" was not installed either

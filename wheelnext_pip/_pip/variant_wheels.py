@@ -22,7 +22,7 @@ from typing import Any, Callable
 from pip._internal.exceptions import UnsupportedWheel
 
 from wheelnext_pip._pip import report
-from wheelnext_pip._pip.registry import PatchPoint, argument
+from wheelnext_pip._pip.registry import Call, PatchPoint, argument
 from wheelnext_pip._pip.variant_run import (
     RUN,
     Chosen,
@@ -94,6 +94,44 @@ def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> 
     report.annotate_link(url, variant_label=parsed.label, variant_properties=texts)
 
 
+def _check_chosen_variant(path: str, url: str, chosen: Chosen) -> None:
+    """A variant wheel chosen by its index's metadata must be what that metadata says: its
+    own ``variant.json`` names the label of its file name with the same properties (PEP 825).
+    A wheel that lies is refused before anything is installed."""
+    from wheelnext_pip.variants.metadata import check_wheel_variant_json, parse_variant_metadata
+
+    filename = os.path.basename(path)
+    parsed = variant_filename(filename)
+    try:
+        if parsed is None or parsed.label != chosen.label:
+            raise VariantError(f"was chosen as the variant {chosen.label!r}, but is not named so")
+        document = parse_variant_metadata(_read_wheel_variant_json(path), filename)
+        check_wheel_variant_json(document, parsed.label)
+        own = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
+        if own != sorted(chosen.properties):
+            raise VariantError(
+                f"its variant.json gives {parsed.label!r} the properties "
+                f"[{'; '.join(own) or 'none'}], the index metadata "
+                f"[{'; '.join(chosen.properties) or 'none'}]"
+            )
+    except VariantError as exc:
+        raise VariantError(
+            f"{filename} does not match the variant metadata it was chosen by: {exc.problem}"
+        ) from None
+
+
+def _prepare_linked_requirements_more(call: Call, result: Any) -> Any:
+    """Every file is downloaded now, before anything is installed: check each variant wheel
+    that was chosen by index metadata against its own ``variant.json``."""
+    for req in call["reqs"]:
+        link = getattr(req, "link", None)
+        chosen = RUN.chosen_info.get(url_of(link)) if link is not None else None
+        path = getattr(req, "local_file_path", None)
+        if chosen is not None and isinstance(path, str) and os.path.isfile(path):
+            _check_chosen_variant(path, url_of(link), chosen)
+    return result
+
+
 def _fail_if_link_is_unsupported_wheel(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
@@ -162,6 +200,11 @@ def hint_other_variant(dist: Any, finder: Any) -> None:
 
 
 POINTS = (
+    PatchPoint(
+        FEATURE, "pip._internal.operations.prepare",
+        "RequirementPreparer.prepare_linked_requirements_more", _prepare_linked_requirements_more,
+        params=("self", "reqs"), kind="after",
+    ),
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.factory",
         "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,

@@ -613,4 +613,5 @@ VARIANTS = PatchSet(
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
+    error_prefix="wheelnext-pip: ",
 )  # fmt: skip
