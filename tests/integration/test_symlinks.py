@@ -563,3 +563,56 @@ def test_control_characters_in_links_are_refused(fresh_plugin_env: PipEnv, tmp_p
         result = install(env, wheel, wheelnext="1")
         one_error(result, wheel.name, "control character in path")
         assert environment(env) == before, name
+
+
+def test_a_failed_install_removes_the_scripts_it_wrote(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip writes the wheel's first console script, then refuses its second entry point
+    (no callable): the install fails after extraction, and the launcher pip already wrote
+    goes with the rest, while another distribution's script of the same name is back."""
+    env = fresh_plugin_env
+    entry_points = "[console_scripts]\npkg-tool = pkg:main\npkg-zbad = pkg\n"
+    wheel = linked_wheel(tmp_path / "bad", extra_dist_info={"entry_points.txt": entry_points})
+    owned = env.root / "bin" / "pkg-tool"
+    for preexisting in (False, True):
+        if preexisting:
+            owned.write_text("#!/bin/sh\necho another distribution's\n")
+        before = environment(env)
+        result = install(env, wheel, wheelnext="1")
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        after = environment(env)
+        assert after == before, (preexisting, _differences(before, after))
+        assert "pkg" not in listed(env)
+
+
+def test_a_failed_reinstall_of_the_same_version_keeps_it(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pkg 1.0 is installed; reinstalling the same 1.0 fails at its links. With
+    ``--ignore-installed`` pip writes over 1.0's own files and its ``.dist-info``
+    (INSTALLER, REQUESTED, direct_url.json, RECORD); with ``--force-reinstall`` it
+    uninstalls 1.0 first. Either way 1.0 is exactly as before, and pip check is happy."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    files = {
+        "pkg/__init__.py": "__version__ = '1.0'\ndef main():\n    print('1.0')\n",
+        "pkg/libfoo.so.3.1.4": LIB,
+        "pkg/real/__init__.py": "",
+        "pkg/real/mod.py": "VALUE = 1\n",
+    }
+    good = linked_wheel(tmp_path / "good", "1.0", files=files, extra_dist_info=extra)
+    assert install(env, good, wheelnext="1").returncode == 0
+    before = environment(env)
+    assert "site-packages" in before
+    for options in (("--ignore-installed",), ("--force-reinstall",)):
+        result = install(env, *options, good, wheelnext="1", env=faulty_symlink_env(tmp_path))
+        one_error(result, good.name, "No space left on device")
+        after = environment(env)
+        assert after == before, (options, _differences(before, after))
+        assert listed(env)["pkg"] == "1.0", options
+        check = env.pip("check", wheelnext="1")
+        assert check.returncode == 0, (options, check.stdout)
+        tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+        assert tool.stdout.strip() == "1.0", (options, tool.stdout, tool.stderr)

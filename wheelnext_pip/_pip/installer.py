@@ -56,6 +56,8 @@ _FALLBACK_HINT = (
 #: The scheme keys a ``{name}.data/<key>/`` folder may name (pip's ``SCHEME_KEYS``).
 _SCHEME_KEYS = ("platlib", "purelib", "headers", "scripts", "data")
 _BACKUP_SUFFIX = f".wheelnext-pip-backup-{os.getpid()}"
+#: What pip writes into the .dist-info itself, besides the wheel's own files.
+_GENERATED_METADATA = ("INSTALLER", "REQUESTED", "direct_url.json", "RECORD")
 
 
 @dataclass
@@ -76,6 +78,8 @@ class _Install:
     generated: list[str] = field(default_factory=list)
     #: Folders copied by symlink-fallback=copy.
     copied_folders: list[str] = field(default_factory=list)
+    #: The paths in ``backups``.
+    backed_up: set[str] = field(default_factory=set)
     by_source: dict[str, PlannedLink] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,20 +180,25 @@ def _links_unsupported_in(folder: str) -> OSError | None:
     return None
 
 
-def _lib_dir(wheel_zip: zipfile.ZipFile, scheme: Any) -> str:
-    """Where the wheel's root goes, as pip decides it (``Root-Is-Purelib`` in WHEEL)."""
+def _info_dir(wheel_zip: zipfile.ZipFile) -> str | None:
+    """The wheel's ``.dist-info`` folder (the one holding WHEEL), or None."""
     names = wheel_zip.namelist()
     info_dirs = sorted(
         {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
     )
-    for info_dir in info_dirs:
-        if f"{info_dir}/WHEEL" in names:
-            text = wheel_zip.read(f"{info_dir}/WHEEL").decode("utf-8", "replace")
-            metadata = email.parser.Parser().parsestr(text)
-            if metadata.get("Root-Is-Purelib", "").lower() == "true":
-                return str(scheme.purelib)
-            return str(scheme.platlib)
-    return str(scheme.purelib)
+    return next((d for d in info_dirs if f"{d}/WHEEL" in names), None)
+
+
+def _lib_dir(wheel_zip: zipfile.ZipFile, scheme: Any) -> str:
+    """Where the wheel's root goes, as pip decides it (``Root-Is-Purelib`` in WHEEL)."""
+    info_dir = _info_dir(wheel_zip)
+    if info_dir is None:
+        return str(scheme.purelib)
+    text = wheel_zip.read(f"{info_dir}/WHEEL").decode("utf-8", "replace")
+    metadata = email.parser.Parser().parsestr(text)
+    if metadata.get("Root-Is-Purelib", "").lower() == "true":
+        return str(scheme.purelib)
+    return str(scheme.platlib)
 
 
 def _destinations(
@@ -350,11 +359,26 @@ def _install_wheel(
                 f"{wheel}: cannot create link {first.source} -> {first.target} here "
                 f"({problem.strerror or problem}); {_FALLBACK_HINT}",
             )
-    # pip overwrites the scripts of the wheel's entry points (`--ignore-installed`, or a
-    # script of another distribution): keep what is there to put it back on failure.
-    for script in _entry_point_scripts(wheel_zip, scheme):
-        if os.path.islink(script) or os.path.isfile(script):
-            _move_aside(install, script)
+    try:
+        # pip overwrites the scripts of the wheel's entry points (`--ignore-installed`, or a
+        # script of another distribution): keep what is there to put it back on failure. Any
+        # file at one of those paths after a failure is then this install's: it goes.
+        for script in _entry_point_scripts(wheel_zip, scheme):
+            if os.path.islink(script) or os.path.isfile(script):
+                _move_aside(install, script)
+            install.written.append(script)
+        # A reinstall of the same version without an uninstall first (`--ignore-installed`)
+        # writes into the installed version's own .dist-info: pip regenerates these files
+        # there, and writes REQUESTED and direct_url.json only in some cases.
+        info_dir = _info_dir(wheel_zip)
+        if info_dir is not None:
+            for name in _GENERATED_METADATA:
+                _keep_copy(install, os.path.join(lib_dir, info_dir, name))
+    except OSError as exc:
+        _roll_back(install)
+        raise _pip_error(
+            "InstallationError", f"{wheel}: cannot keep what the install replaces: {exc}"
+        ) from None
     token = _CURRENT.set(install)
     try:
         result = original(*args, **kwargs)
@@ -392,6 +416,7 @@ def _roll_back(install: _Install) -> None:
         except OSError:
             logger.warning("wheelnext-pip: could not restore %s from %s", path, backup)
     install.backups.clear()
+    install.backed_up.clear()
     for folder in sorted(install.new_folders, key=len, reverse=True):
         with contextlib.suppress(OSError):
             os.rmdir(folder)
@@ -404,6 +429,7 @@ def _drop_backups(install: _Install) -> None:
         with contextlib.suppress(OSError):
             os.unlink(backup)
     install.backups.clear()
+    install.backed_up.clear()
 
 
 # -- extraction and link creation -------------------------------------------------------
@@ -416,9 +442,22 @@ def _zip_link(install: _Install, record_path: str) -> PlannedLink | None:
 
 def _move_aside(install: _Install, path: str) -> None:
     """Rename a file or link that the install replaces, to put it back on failure."""
+    if path in install.backed_up:
+        return  # already kept (a copy): pip replaces the file either way
     backup = path + _BACKUP_SUFFIX
     os.replace(path, backup)  # renames a link itself, never what it points at
     install.backups.append((path, backup))
+    install.backed_up.add(path)
+
+
+def _keep_copy(install: _Install, path: str) -> None:
+    """Keep a copy of a file pip may replace or leave, to put it back on failure."""
+    if path in install.backed_up or os.path.islink(path) or not os.path.isfile(path):
+        return
+    backup = path + _BACKUP_SUFFIX
+    shutil.copy2(path, backup)
+    install.backups.append((path, backup))
+    install.backed_up.add(path)
 
 
 def _journal(install: _Install, path: str) -> None:
