@@ -616,3 +616,113 @@ def test_a_failed_reinstall_of_the_same_version_keeps_it(
         assert check.returncode == 0, (options, check.stdout)
         tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
         assert tool.stdout.strip() == "1.0", (options, tool.stdout, tool.stderr)
+
+
+KILLED_AT = (
+    "import os, signal\n"
+    "_wrapped = os.{function}\n"
+    "def _killed_at(*args, **kwargs):\n"
+    "    # pip is killed (SIGKILL: no clean-up runs) at this step of the wheel's install.\n"
+    "    if {needle!r} in os.fspath(args[{argument}]):\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return _wrapped(*args, **kwargs)\n"
+    "os.{function} = _killed_at\n"
+)
+
+
+def killed_env(tmp_path: Path, function: str, needle: str, argument: int) -> dict[str, str]:
+    folder = tmp_path / f"killed-at-{function}"
+    folder.mkdir(exist_ok=True)
+    code = KILLED_AT.format(function=function, needle=needle, argument=argument)
+    (folder / "sitecustomize.py").write_text(code)
+    return {"PYTHONPATH": str(folder)}
+
+
+def without(state: dict[str, object], prefix: str) -> dict[str, object]:
+    """The environment snapshot without the paths of the project ``prefix``."""
+    found: dict[str, object] = {}
+    for area, paths in state.items():
+        assert isinstance(paths, dict)
+        found[area] = {key: value for key, value in paths.items() if prefix not in key}
+    return found
+
+
+def test_an_install_killed_midway_is_undone_by_the_next_run(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip is killed (SIGKILL) while it creates a wheel's links: a fresh install, an
+    upgrade with --ignore-installed, a same-version reinstall. The next pip install into
+    the environment (of another project) says so in one warning, and the environment is
+    exactly as before the killed install; nothing of the journal or copies stays."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    files = {
+        "pkg/__init__.py": "__version__ = '1.0'\ndef main():\n    print('1.0')\n",
+        "pkg/libfoo.so.3.1.4": LIB,
+        "pkg/real/__init__.py": "",
+        "pkg/real/mod.py": "VALUE = 1\n",
+    }
+    old = linked_wheel(tmp_path / "old", "1.0", files=files, extra_dist_info=extra)
+    new = linked_wheel(
+        tmp_path / "new",
+        "2.0",
+        files={**files, "pkg/__init__.py": "__version__ = '2.0'\n"},
+        extra_dist_info=extra,
+    )
+    other = make_wheel(tmp_path / "other", "otherproj", "1.0")
+    kill = killed_env(tmp_path, "symlink", "libfoo", 1)
+    cases = (
+        ("fresh install", (), old, "pkg is not installed now"),
+        ("upgrade, --ignore-installed", ("--ignore-installed",), new, None),
+        ("same version, --ignore-installed", ("--ignore-installed",), old, None),
+    )
+    for name, options, wheel, hint in cases:
+        before = environment(env)
+        killed = install(env, *options, wheel, wheelnext="1", env=kill)
+        assert killed.returncode == -9, (name, killed.returncode, killed.stderr)
+        assert list(env.site_packages.glob(".wheelnext-pip-install-*.journal")), name
+        recovery = install(env, other, wheelnext="1")
+        assert recovery.returncode == 0, (name, recovery.stderr)
+        warnings = [line for line in recovery.stderr.splitlines() if "interrupted" in line]
+        assert len(warnings) == 1, (name, recovery.stderr)
+        assert wheel.name in warnings[0], (name, warnings[0])
+        if hint:
+            assert hint in warnings[0], (name, warnings[0])
+        assert env.pip("uninstall", "-y", "otherproj").returncode == 0
+        after = environment(env)
+        assert without(after, "otherproj") == without(before, "otherproj"), (
+            name,
+            _differences(before, after),
+        )
+        if name == "fresh install":
+            assert install(env, old, wheelnext="1").returncode == 0
+        else:
+            assert listed(env)["pkg"] == "1.0", name
+            tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+            assert tool.stdout.strip() == "1.0", (name, tool.stdout, tool.stderr)
+
+
+def test_an_install_killed_after_finishing_keeps_the_new_version(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip is killed after the install of 2.0 finished, while it drops the copies of
+    1.0's files it kept: the next run keeps 2.0 and removes the copies, silently."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    old = linked_wheel(tmp_path / "old", "1.0", extra_dist_info=extra)
+    new = linked_wheel(tmp_path / "new", "2.0", extra_dist_info=extra)
+    assert install(env, old, wheelnext="1").returncode == 0
+    kill = killed_env(tmp_path, "unlink", ".wheelnext-pip-backup-", 0)
+    killed = install(env, "--ignore-installed", new, wheelnext="1", env=kill)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    recovery = install(env, make_wheel(tmp_path / "other", "otherproj", "1.0"), wheelnext="1")
+    assert recovery.returncode == 0, recovery.stderr
+    assert "interrupted" not in recovery.stderr, recovery.stderr
+    left = [
+        str(path.relative_to(env.root))
+        for path in env.root.rglob("*")
+        if "wheelnext-pip-backup" in path.name or path.name.endswith(".journal")
+    ]
+    assert left == []
+    assert (env.site_packages / "pkg-2.0.dist-info" / "RECORD").is_file()
+    assert "__version__ = '2.0'" in (env.site_packages / "pkg" / "__init__.py").read_text()
