@@ -651,9 +651,9 @@ def test_an_install_killed_midway_is_undone_by_the_next_run(
     fresh_plugin_env: PipEnv, tmp_path: Path
 ) -> None:
     """pip is killed (SIGKILL) while it creates a wheel's links: a fresh install, an
-    upgrade with --ignore-installed, a same-version reinstall. The next pip install into
-    the environment (of another project) says so in one warning, and the environment is
-    exactly as before the killed install; nothing of the journal or copies stays."""
+    upgrade with --ignore-installed, a same-version reinstall. The next ``pip install``
+    or ``pip uninstall`` says so in one warning before it reads what is installed, and the
+    environment is exactly as before the killed install; no journal or copy stays."""
     env = fresh_plugin_env
     extra = {"entry_points.txt": ENTRY_POINTS}
     files = {
@@ -672,23 +672,25 @@ def test_an_install_killed_midway_is_undone_by_the_next_run(
     other = make_wheel(tmp_path / "other", "otherproj", "1.0")
     kill = killed_env(tmp_path, "symlink", "libfoo", 1)
     cases = (
-        ("fresh install", (), old, "pkg is not installed now"),
-        ("upgrade, --ignore-installed", ("--ignore-installed",), new, None),
-        ("same version, --ignore-installed", ("--ignore-installed",), old, None),
+        # (case, options of the killed install, its wheel, the next command, hint)
+        ("fresh install", (), old, ("uninstall", "-y", "pkg"), "pkg is not installed now"),
+        ("upgrade", ("--ignore-installed",), new, ("install", "--no-index", other), None),
+        ("same version", ("--ignore-installed",), old, ("install", "--no-index", other), None),
     )
-    for name, options, wheel, hint in cases:
+    for name, options, wheel, command, hint in cases:
         before = environment(env)
         killed = install(env, *options, wheel, wheelnext="1", env=kill)
         assert killed.returncode == -9, (name, killed.returncode, killed.stderr)
         assert list(env.site_packages.glob(".wheelnext-pip-install-*.journal")), name
-        recovery = install(env, other, wheelnext="1")
+        recovery = env.pip(*command, wheelnext="1")
         assert recovery.returncode == 0, (name, recovery.stderr)
         warnings = [line for line in recovery.stderr.splitlines() if "interrupted" in line]
         assert len(warnings) == 1, (name, recovery.stderr)
         assert wheel.name in warnings[0], (name, warnings[0])
         if hint:
             assert hint in warnings[0], (name, warnings[0])
-        assert env.pip("uninstall", "-y", "otherproj").returncode == 0
+        if "otherproj" in listed(env):
+            assert env.pip("uninstall", "-y", "otherproj").returncode == 0
         after = environment(env)
         assert without(after, "otherproj") == without(before, "otherproj"), (
             name,
@@ -696,10 +698,24 @@ def test_an_install_killed_midway_is_undone_by_the_next_run(
         )
         if name == "fresh install":
             assert install(env, old, wheelnext="1").returncode == 0
-        else:
-            assert listed(env)["pkg"] == "1.0", name
-            tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
-            assert tool.stdout.strip() == "1.0", (name, tool.stdout, tool.stderr)
+            continue
+        assert listed(env)["pkg"] == "1.0", name
+        tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+        assert tool.stdout.strip() == "1.0", (name, tool.stdout, tool.stderr)
+    # Killed again; then the same upgrade, without --ignore-installed: the half-written
+    # 2.0 does not pass for installed, pip upgrades 1.0 to 2.0, and nothing else stays.
+    killed = install(env, "--ignore-installed", new, wheelnext="1", env=kill)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    upgrade = install(env, new, wheelnext="1")
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "interrupted" in upgrade.stderr and "Successfully installed pkg-2.0" in upgrade.stdout
+    assert listed(env)["pkg"] == "2.0"
+    assert env.pip("check", wheelnext="1").returncode == 0
+    assert not [
+        path
+        for path in env.root.rglob("*")
+        if "wheelnext-pip-backup" in path.name or path.name.endswith(".journal")
+    ]
 
 
 def test_an_install_killed_after_finishing_keeps_the_new_version(

@@ -29,7 +29,9 @@ import json
 import logging
 import os
 import shutil
+import site
 import sys
+import sysconfig
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ FEATURE = "symlinks"
 WHEEL_UTILS = "pip._internal.utils.wheel"
 WHEEL_INSTALL = "pip._internal.operations.install.wheel"
 UNINSTALL = "pip._internal.req.req_uninstall"
+INSTALL_COMMAND = "pip._internal.commands.install"
+REQ_INSTALL = "pip._internal.req.req_install"
 EXCEPTIONS = "pip._internal.exceptions"
 _FALLBACK_HINT = (
     "set symlink-fallback=copy (WHEELNEXT_PIP_SYMLINK_FALLBACK=copy) to install copies instead"
@@ -509,11 +513,31 @@ def _roll_back(install: _Install) -> None:
             os.rmdir(folder)
 
 
+def _command_run(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``pip install`` (at its start) and ``pip uninstall`` (before each project) settle
+    interrupted installs first, before pip reads what is installed: a half-written
+    .dist-info can look installed. Each folder is looked at once per process."""
+    try:
+        folders = [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+        if site.ENABLE_USER_SITE:
+            folders.append(site.getusersitepackages())
+        _recover_folders(folders)
+    except Exception as exc:  # never stops the command: the journal stays for next time
+        logger.warning("wheelnext-pip: could not check for interrupted installs: %s", exc)
+    return original(*args, **kwargs)
+
+
 def _recover_interrupted(scheme: Any) -> None:
     """Settle the installs that a pip killed mid-install left in this scheme's folders."""
+    _recover_folders([str(scheme.purelib), str(scheme.platlib)])
+
+
+def _recover_folders(folders: Iterable[str]) -> None:
     if _fcntl is None:
         return
-    for lib_dir in sorted({str(scheme.purelib), str(scheme.platlib)}):
+    for lib_dir in sorted(set(folders)):
         if lib_dir in _RECOVERED:
             continue
         _RECOVERED.add(lib_dir)
@@ -903,6 +927,22 @@ SYMLINKS = PatchSet(
             "get_csv_rows_for_installed",
             _get_csv_rows_for_installed,
             params=("old_csv_rows", "installed", "changed", "generated", "lib_dir"),
+        ),
+        PatchPoint(
+            FEATURE,
+            INSTALL_COMMAND,
+            "InstallCommand.run",
+            _command_run,
+            params=("self", "options", "args"),
+            required=False,
+        ),
+        PatchPoint(
+            FEATURE,
+            REQ_INSTALL,
+            "InstallRequirement.uninstall",
+            _command_run,
+            params=("self",),
+            required=False,
         ),
         PatchPoint(
             FEATURE,
