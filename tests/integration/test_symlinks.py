@@ -742,3 +742,38 @@ def test_an_install_killed_after_finishing_keeps_the_new_version(
     assert left == []
     assert (env.site_packages / "pkg-2.0.dist-info" / "RECORD").is_file()
     assert "__version__ = '2.0'" in (env.site_packages / "pkg" / "__init__.py").read_text()
+
+
+def test_a_planted_journal_never_touches_paths_elsewhere(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """A file named like an install journal in site-packages (a wheel's root can put one
+    there) naming paths outside the environment, through a link, or site-packages itself:
+    the next install acts on none of them and does not fail."""
+    import json
+
+    env = fresh_plugin_env
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("keep me")
+    (env.site_packages / "via-link").symlink_to(outside, target_is_directory=True)
+    entries = [
+        {"wheel": "evil-1.0-py3-none-any.whl", "info_dir": "evil-1.0.dist-info"},
+        {"written": str(victim)},
+        {"written": str(env.site_packages / "via-link" / "victim.txt")},
+        {"copied": str(env.site_packages)},
+        {"copied": str(env.site_packages / "via-link")},
+        {"backup": str(victim), "to": str(env.site_packages / "pip" / "__init__.py")},
+        {"written": 7, "copied": ["x"]},
+    ]
+    journal = env.site_packages / ".wheelnext-pip-install-999999-1.journal"
+    journal.write_text("\n".join(json.dumps(entry) for entry in entries) + "\n{cut")
+    result = install(env, make_wheel(tmp_path / "other", "otherproj", "1.0"), wheelnext="1")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert victim.read_text() == "keep me"
+    assert (env.site_packages / "pip" / "__init__.py").is_file()
+    assert (env.site_packages / "via-link").is_symlink()
+    assert listed(env)["otherproj"] == "1.0"
+    assert not journal.exists()

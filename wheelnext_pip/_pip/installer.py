@@ -564,9 +564,35 @@ def _read_journal(fd: int) -> list[dict[str, Any]]:
     return entries
 
 
-def _strings(values: object) -> list[str]:
+def _journal_roots(lib_dir: str) -> list[str]:
+    """Where a journal found in ``lib_dir`` may act: that folder, the environment's and
+    the user scheme's base, and the base of a ``<base>/lib/pythonX.Y/site-packages``."""
+    roots = [lib_dir, sys.prefix]
+    if site.USER_BASE:
+        roots.append(site.USER_BASE)
+    parts = os.path.normpath(lib_dir).split(os.sep)
+    if len(parts) > 3 and parts[-3] in ("lib", "lib64") and parts[-2].startswith("python"):
+        roots.append(os.sep.join(parts[:-3]) or os.sep)
+    return [os.path.realpath(root) for root in roots]
+
+
+def _strings(values: object, roots: list[str]) -> list[str]:
+    """The absolute paths in ``values`` whose folder lies inside one of ``roots``.
+
+    A journal is only read from an installation folder, but a file in that folder could
+    come from anywhere (a wheel's root): it never makes pip touch a path elsewhere.
+    """
     items = values if isinstance(values, list) else [values]
-    return [value for value in items if isinstance(value, str) and os.path.isabs(value)]
+    found = []
+    for value in items:
+        if not (isinstance(value, str) and os.path.isabs(value)) or "\x00" in value:
+            continue
+        if os.path.basename(value) in ("", ".", ".."):
+            continue
+        folder = os.path.realpath(os.path.dirname(value))
+        if any(folder == root or folder.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+            found.append(os.path.join(folder, os.path.basename(value)))
+    return found
 
 
 def _recover(lib_dir: str, path: str) -> None:
@@ -587,14 +613,16 @@ def _recover(lib_dir: str, path: str) -> None:
         header = entries[0] if entries else {}
         wheel = str(header.get("wheel", "a wheel"))
         install = _Install(wheel, LinkPlan(()))
-        install.new_folders = _strings(header.get("folders", []))
+        roots = _journal_roots(lib_dir)
+        install.new_folders = _strings(header.get("folders", []), roots)
         committed = any(entry.get("committed") is True for entry in entries)
         for entry in entries:
-            backup = _strings([entry.get("backup"), entry.get("to")])
+            backup = _strings([entry.get("backup"), entry.get("to")], roots)
             if len(backup) == 2 and os.path.lexists(backup[1]):
                 install.backups.append((backup[0], backup[1]))
-            install.written.extend(_strings(entry.get("written")))
-            install.copied_folders.extend(_strings(entry.get("copied")))
+            install.written.extend(_strings(entry.get("written"), roots))
+            # Removed whole: only ever a folder below the installation folder.
+            install.copied_folders.extend(_strings(entry.get("copied"), roots[:1]))
         info_dir = header.get("info_dir")
         if not committed and isinstance(info_dir, str):
             record = os.path.join(lib_dir, info_dir, "RECORD")
