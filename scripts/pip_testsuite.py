@@ -4,6 +4,7 @@
     python3 scripts/pip_testsuite.py              # all of tests/unit and tests/functional
     python3 scripts/pip_testsuite.py --tests tests/unit tests/functional/test_freeze.py
     python3 scripts/pip_testsuite.py --tests tests/functional -k "install and not editable"
+    python3 scripts/pip_testsuite.py --tests tests/functional --runs on --reuse OLD/results
 
 pip's tests live in its Git repository, not in its sdist, so this is run by hand (CI has no
 Git access). Steps:
@@ -328,6 +329,22 @@ def run_tests(
     return result
 
 
+def reused_run(name: str, folder: Path) -> RunResult:
+    """A run of an earlier invocation, from its ``results`` folder (``--reuse``)."""
+    junit = folder / f"{name}.xml"
+    if not junit.is_file():
+        raise SetupError(f"--reuse: {junit} does not exist")
+    result = RunResult(name, outcomes=parse_junit(junit))
+    root = ElementTree.parse(junit).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is not None:
+        result.seconds = float(suite.get("time", "0") or 0)
+    if name == "on":
+        result.activations = count_activations(folder / "events-on")
+    print(f"run {name} (reused from {folder}): {summary_text(result.counts())}", flush=True)
+    return result
+
+
 def count_activations(events: Path) -> int:
     """pip processes (and pytest processes) in which wheelnext-pip's patches were applied."""
     count = 0
@@ -502,6 +519,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=",".join(RUNS),
         help="only these runs, comma-separated (stock,off,on); the table needs all three",
     )
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="RESULTS",
+        help="the results folder of an earlier --keep run: runs not named in --runs are "
+        "taken from it (to redo one run after a change, with the same tests)",
+    )
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--output", type=Path, help="also write the result table to this file")
@@ -561,6 +585,8 @@ def _main(args: argparse.Namespace, work: Path) -> int:
     installed = False
     for name in RUNS:
         if name not in args.runs:
+            if args.reuse is not None:
+                results[name] = reused_run(name, args.reuse)
             continue
         if name != "stock" and not installed:
             installed = True

@@ -563,3 +563,217 @@ def test_control_characters_in_links_are_refused(fresh_plugin_env: PipEnv, tmp_p
         result = install(env, wheel, wheelnext="1")
         one_error(result, wheel.name, "control character in path")
         assert environment(env) == before, name
+
+
+def test_a_failed_install_removes_the_scripts_it_wrote(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip writes the wheel's first console script, then refuses its second entry point
+    (no callable): the install fails after extraction, and the launcher pip already wrote
+    goes with the rest, while another distribution's script of the same name is back."""
+    env = fresh_plugin_env
+    entry_points = "[console_scripts]\npkg-tool = pkg:main\npkg-zbad = pkg\n"
+    wheel = linked_wheel(tmp_path / "bad", extra_dist_info={"entry_points.txt": entry_points})
+    owned = env.root / "bin" / "pkg-tool"
+    for preexisting in (False, True):
+        if preexisting:
+            owned.write_text("#!/bin/sh\necho another distribution's\n")
+        before = environment(env)
+        result = install(env, wheel, wheelnext="1")
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        after = environment(env)
+        assert after == before, (preexisting, _differences(before, after))
+        assert "pkg" not in listed(env)
+
+
+def test_a_failed_reinstall_of_the_same_version_keeps_it(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pkg 1.0 is installed; reinstalling the same 1.0 fails at its links. With
+    ``--ignore-installed`` pip writes over 1.0's own files and its ``.dist-info``
+    (INSTALLER, REQUESTED, direct_url.json, RECORD); with ``--force-reinstall`` it
+    uninstalls 1.0 first. Either way 1.0 is exactly as before, and pip check is happy."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    files = {
+        "pkg/__init__.py": "__version__ = '1.0'\ndef main():\n    print('1.0')\n",
+        "pkg/libfoo.so.3.1.4": LIB,
+        "pkg/real/__init__.py": "",
+        "pkg/real/mod.py": "VALUE = 1\n",
+    }
+    good = linked_wheel(tmp_path / "good", "1.0", files=files, extra_dist_info=extra)
+    assert install(env, good, wheelnext="1").returncode == 0
+    before = environment(env)
+    assert "site-packages" in before
+    for options in (("--ignore-installed",), ("--force-reinstall",)):
+        result = install(env, *options, good, wheelnext="1", env=faulty_symlink_env(tmp_path))
+        one_error(result, good.name, "No space left on device")
+        after = environment(env)
+        assert after == before, (options, _differences(before, after))
+        assert listed(env)["pkg"] == "1.0", options
+        check = env.pip("check", wheelnext="1")
+        assert check.returncode == 0, (options, check.stdout)
+        tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+        assert tool.stdout.strip() == "1.0", (options, tool.stdout, tool.stderr)
+
+
+KILLED_AT = (
+    "import os, signal\n"
+    "_wrapped = os.{function}\n"
+    "def _killed_at(*args, **kwargs):\n"
+    "    # pip is killed (SIGKILL: no clean-up runs) at this step of the wheel's install.\n"
+    "    if {needle!r} in os.fspath(args[{argument}]):\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return _wrapped(*args, **kwargs)\n"
+    "os.{function} = _killed_at\n"
+)
+
+
+def killed_env(tmp_path: Path, function: str, needle: str, argument: int) -> dict[str, str]:
+    folder = tmp_path / f"killed-at-{function}"
+    folder.mkdir(exist_ok=True)
+    code = KILLED_AT.format(function=function, needle=needle, argument=argument)
+    (folder / "sitecustomize.py").write_text(code)
+    return {"PYTHONPATH": str(folder)}
+
+
+def without(state: dict[str, object], prefix: str) -> dict[str, object]:
+    """The environment snapshot without the paths of the project ``prefix``."""
+    found: dict[str, object] = {}
+    for area, paths in state.items():
+        assert isinstance(paths, dict)
+        found[area] = {key: value for key, value in paths.items() if prefix not in key}
+    return found
+
+
+def test_an_install_killed_midway_is_undone_by_the_next_run(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip is killed (SIGKILL) while it creates a wheel's links: a fresh install, an
+    upgrade with --ignore-installed, a same-version reinstall. The next ``pip install``
+    or ``pip uninstall`` says so in one warning before it reads what is installed, and the
+    environment is exactly as before the killed install; no journal or copy stays."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    files = {
+        "pkg/__init__.py": "__version__ = '1.0'\ndef main():\n    print('1.0')\n",
+        "pkg/libfoo.so.3.1.4": LIB,
+        "pkg/real/__init__.py": "",
+        "pkg/real/mod.py": "VALUE = 1\n",
+    }
+    old = linked_wheel(tmp_path / "old", "1.0", files=files, extra_dist_info=extra)
+    new = linked_wheel(
+        tmp_path / "new",
+        "2.0",
+        files={**files, "pkg/__init__.py": "__version__ = '2.0'\n"},
+        extra_dist_info=extra,
+    )
+    other = make_wheel(tmp_path / "other", "otherproj", "1.0")
+    kill = killed_env(tmp_path, "symlink", "libfoo", 1)
+    cases = (
+        # (case, options of the killed install, its wheel, the next command, hint)
+        ("fresh install", (), old, ("uninstall", "-y", "pkg"), "pkg is not installed now"),
+        ("upgrade", ("--ignore-installed",), new, ("install", "--no-index", other), None),
+        ("same version", ("--ignore-installed",), old, ("install", "--no-index", other), None),
+    )
+    for name, options, wheel, command, hint in cases:
+        before = environment(env)
+        killed = install(env, *options, wheel, wheelnext="1", env=kill)
+        assert killed.returncode == -9, (name, killed.returncode, killed.stderr)
+        assert list(env.site_packages.glob(".wheelnext-pip-install-*.journal")), name
+        recovery = env.pip(*command, wheelnext="1")
+        assert recovery.returncode == 0, (name, recovery.stderr)
+        warnings = [line for line in recovery.stderr.splitlines() if "interrupted" in line]
+        assert len(warnings) == 1, (name, recovery.stderr)
+        assert wheel.name in warnings[0], (name, warnings[0])
+        if hint:
+            assert hint in warnings[0], (name, warnings[0])
+        if "otherproj" in listed(env):
+            assert env.pip("uninstall", "-y", "otherproj").returncode == 0
+        after = environment(env)
+        assert without(after, "otherproj") == without(before, "otherproj"), (
+            name,
+            _differences(before, after),
+        )
+        if name == "fresh install":
+            assert install(env, old, wheelnext="1").returncode == 0
+            continue
+        assert listed(env)["pkg"] == "1.0", name
+        tool = env.run([env.root / "bin" / "pkg-tool"], executable=env.python)
+        assert tool.stdout.strip() == "1.0", (name, tool.stdout, tool.stderr)
+    # Killed again; then the same upgrade, without --ignore-installed: the half-written
+    # 2.0 does not pass for installed, pip upgrades 1.0 to 2.0, and nothing else stays.
+    killed = install(env, "--ignore-installed", new, wheelnext="1", env=kill)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    upgrade = install(env, new, wheelnext="1")
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "interrupted" in upgrade.stderr and "Successfully installed pkg-2.0" in upgrade.stdout
+    assert listed(env)["pkg"] == "2.0"
+    assert env.pip("check", wheelnext="1").returncode == 0
+    assert not [
+        path
+        for path in env.root.rglob("*")
+        if "wheelnext-pip-backup" in path.name or path.name.endswith(".journal")
+    ]
+
+
+def test_an_install_killed_after_finishing_keeps_the_new_version(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """pip is killed after the install of 2.0 finished, while it drops the copies of
+    1.0's files it kept: the next run keeps 2.0 and removes the copies, silently."""
+    env = fresh_plugin_env
+    extra = {"entry_points.txt": ENTRY_POINTS}
+    old = linked_wheel(tmp_path / "old", "1.0", extra_dist_info=extra)
+    new = linked_wheel(tmp_path / "new", "2.0", extra_dist_info=extra)
+    assert install(env, old, wheelnext="1").returncode == 0
+    kill = killed_env(tmp_path, "unlink", ".wheelnext-pip-backup-", 0)
+    killed = install(env, "--ignore-installed", new, wheelnext="1", env=kill)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    recovery = install(env, make_wheel(tmp_path / "other", "otherproj", "1.0"), wheelnext="1")
+    assert recovery.returncode == 0, recovery.stderr
+    assert "interrupted" not in recovery.stderr, recovery.stderr
+    left = [
+        str(path.relative_to(env.root))
+        for path in env.root.rglob("*")
+        if "wheelnext-pip-backup" in path.name or path.name.endswith(".journal")
+    ]
+    assert left == []
+    assert (env.site_packages / "pkg-2.0.dist-info" / "RECORD").is_file()
+    assert "__version__ = '2.0'" in (env.site_packages / "pkg" / "__init__.py").read_text()
+
+
+def test_a_planted_journal_never_touches_paths_elsewhere(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """A file named like an install journal in site-packages (a wheel's root can put one
+    there) naming paths outside the environment, through a link, or site-packages itself:
+    the next install acts on none of them and does not fail."""
+    import json
+
+    env = fresh_plugin_env
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("keep me")
+    (env.site_packages / "via-link").symlink_to(outside, target_is_directory=True)
+    entries = [
+        {"wheel": "evil-1.0-py3-none-any.whl", "info_dir": "evil-1.0.dist-info"},
+        {"written": str(victim)},
+        {"written": str(env.site_packages / "via-link" / "victim.txt")},
+        {"copied": str(env.site_packages)},
+        {"copied": str(env.site_packages / "via-link")},
+        {"backup": str(victim), "to": str(env.site_packages / "pip" / "__init__.py")},
+        {"written": 7, "copied": ["x"]},
+    ]
+    journal = env.site_packages / ".wheelnext-pip-install-999999-1.journal"
+    journal.write_text("\n".join(json.dumps(entry) for entry in entries) + "\n{cut")
+    result = install(env, make_wheel(tmp_path / "other", "otherproj", "1.0"), wheelnext="1")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert victim.read_text() == "keep me"
+    assert (env.site_packages / "pip" / "__init__.py").is_file()
+    assert (env.site_packages / "via-link").is_symlink()
+    assert listed(env)["otherproj"] == "1.0"
+    assert not journal.exists()

@@ -10,6 +10,11 @@ at all) is checked before extraction. If anything still fails afterwards, every 
 wheel wrote is removed, every file it replaced is put back and every folder it created
 is removed again, before pip sees the error: pip then restores the version it
 uninstalled first (its stash ``rollback()``, as for any failed install).
+
+Every such step is first written to a journal file in the installation folder, locked
+while pip runs. If pip is killed mid-install, the next pip run that installs into that
+folder with the feature on finds the journal of the ended process and finishes the job:
+it undoes the install, or, if the install had finished, only drops the kept copies.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ import contextlib
 import contextvars
 import email.parser
 import importlib.util
+import itertools
+import json
 import logging
 import os
 import shutil
+import site
 import sys
+import sysconfig
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +56,8 @@ FEATURE = "symlinks"
 WHEEL_UTILS = "pip._internal.utils.wheel"
 WHEEL_INSTALL = "pip._internal.operations.install.wheel"
 UNINSTALL = "pip._internal.req.req_uninstall"
+INSTALL_COMMAND = "pip._internal.commands.install"
+REQ_INSTALL = "pip._internal.req.req_install"
 EXCEPTIONS = "pip._internal.exceptions"
 _FALLBACK_HINT = (
     "set symlink-fallback=copy (WHEELNEXT_PIP_SYMLINK_FALLBACK=copy) to install copies instead"
@@ -56,6 +67,18 @@ _FALLBACK_HINT = (
 #: The scheme keys a ``{name}.data/<key>/`` folder may name (pip's ``SCHEME_KEYS``).
 _SCHEME_KEYS = ("platlib", "purelib", "headers", "scripts", "data")
 _BACKUP_SUFFIX = f".wheelnext-pip-backup-{os.getpid()}"
+#: What pip writes into the .dist-info itself, besides the wheel's own files.
+_GENERATED_METADATA = ("INSTALLER", "REQUESTED", "direct_url.json", "RECORD")
+_JOURNAL_PREFIX = ".wheelnext-pip-install-"
+_JOURNAL_SUFFIX = ".journal"
+_JOURNAL_COUNT = itertools.count(1)
+#: Installation folders whose journals this process has looked at.
+_RECOVERED: set[str] = set()
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows: no flock, so no recovery of another process's journal
+    _fcntl = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -76,10 +99,66 @@ class _Install:
     generated: list[str] = field(default_factory=list)
     #: Folders copied by symlink-fallback=copy.
     copied_folders: list[str] = field(default_factory=list)
+    #: The paths in ``backups``.
+    backed_up: set[str] = field(default_factory=set)
+    #: The write-ahead journal on disk (None until opened, and for a recovered install).
+    journal: _Journal | None = None
     by_source: dict[str, PlannedLink] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_source = self.plan.by_source()
+
+
+class _Journal:
+    """One install's write-ahead journal: a JSON line per step, written before the step.
+
+    ``<lib_dir>/.wheelnext-pip-install-<pid>-<n>.journal``, held under an exclusive
+    ``flock`` for as long as the process lives: a journal nobody holds belongs to a pip
+    that ended mid-install.
+    """
+
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    @classmethod
+    def open(cls, lib_dir: str, install: _Install, info_dir: str | None) -> _Journal:
+        os.makedirs(lib_dir, exist_ok=True)
+        path = os.path.join(
+            lib_dir, f"{_JOURNAL_PREFIX}{os.getpid()}-{next(_JOURNAL_COUNT)}{_JOURNAL_SUFFIX}"
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        journal = cls(path, fd)
+        if _fcntl is not None:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        journal.note(wheel=install.wheel, info_dir=info_dir, folders=install.new_folders)
+        return journal
+
+    def note(self, **entry: object) -> None:
+        os.write(self._fd, (json.dumps(entry) + "\n").encode("ascii"))
+
+    def release(self) -> None:
+        """Leave the journal on disk for the next run, unlocked."""
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+    def close(self) -> None:
+        """The install is settled: the journal goes (first, then the lock with the file)."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+def _note(install: _Install, **entry: object) -> None:
+    if install.journal is not None:
+        install.journal.note(**entry)
+
+
+def _close_journal(install: _Install) -> None:
+    if install.journal is not None:
+        install.journal.close()
+        install.journal = None
 
 
 _CURRENT: contextvars.ContextVar[_Install | None] = contextvars.ContextVar(
@@ -176,20 +255,25 @@ def _links_unsupported_in(folder: str) -> OSError | None:
     return None
 
 
-def _lib_dir(wheel_zip: zipfile.ZipFile, scheme: Any) -> str:
-    """Where the wheel's root goes, as pip decides it (``Root-Is-Purelib`` in WHEEL)."""
+def _info_dir(wheel_zip: zipfile.ZipFile) -> str | None:
+    """The wheel's ``.dist-info`` folder (the one holding WHEEL), or None."""
     names = wheel_zip.namelist()
     info_dirs = sorted(
         {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
     )
-    for info_dir in info_dirs:
-        if f"{info_dir}/WHEEL" in names:
-            text = wheel_zip.read(f"{info_dir}/WHEEL").decode("utf-8", "replace")
-            metadata = email.parser.Parser().parsestr(text)
-            if metadata.get("Root-Is-Purelib", "").lower() == "true":
-                return str(scheme.purelib)
-            return str(scheme.platlib)
-    return str(scheme.purelib)
+    return next((d for d in info_dirs if f"{d}/WHEEL" in names), None)
+
+
+def _lib_dir(wheel_zip: zipfile.ZipFile, scheme: Any) -> str:
+    """Where the wheel's root goes, as pip decides it (``Root-Is-Purelib`` in WHEEL)."""
+    info_dir = _info_dir(wheel_zip)
+    if info_dir is None:
+        return str(scheme.purelib)
+    text = wheel_zip.read(f"{info_dir}/WHEEL").decode("utf-8", "replace")
+    metadata = email.parser.Parser().parsestr(text)
+    if metadata.get("Root-Is-Purelib", "").lower() == "true":
+        return str(scheme.purelib)
+    return str(scheme.platlib)
 
 
 def _destinations(
@@ -327,6 +411,10 @@ def _install_wheel(
     scheme = args[3] if len(args) > 3 else kwargs["scheme"]
     wheel = os.path.basename(str(wheel_path))
     try:
+        _recover_interrupted(scheme)
+    except Exception as exc:  # never stops this install: the journal stays for next time
+        logger.warning("wheelnext-pip: could not check for interrupted installs: %s", exc)
+    try:
         plan = read_plan(wheel_zip, wheel)
         install = _Install(wheel, plan) if plan else None
         lib_dir = _lib_dir(wheel_zip, scheme) if install is not None else ""
@@ -350,11 +438,29 @@ def _install_wheel(
                 f"{wheel}: cannot create link {first.source} -> {first.target} here "
                 f"({problem.strerror or problem}); {_FALLBACK_HINT}",
             )
-    # pip overwrites the scripts of the wheel's entry points (`--ignore-installed`, or a
-    # script of another distribution): keep what is there to put it back on failure.
-    for script in _entry_point_scripts(wheel_zip, scheme):
-        if os.path.islink(script) or os.path.isfile(script):
-            _move_aside(install, script)
+    info_dir = _info_dir(wheel_zip)
+    try:
+        install.journal = _Journal.open(lib_dir, install, info_dir)
+        # pip overwrites the scripts of the wheel's entry points (`--ignore-installed`, or a
+        # script of another distribution): keep what is there to put it back on failure. Any
+        # file at one of those paths after a failure is then this install's: it goes.
+        for script in _entry_point_scripts(wheel_zip, scheme):
+            if os.path.islink(script) or os.path.isfile(script):
+                _move_aside(install, script)
+            _will_write(install, script)
+        # A reinstall of the same version without an uninstall first (`--ignore-installed`)
+        # writes into the installed version's own .dist-info: pip regenerates these files
+        # there, and writes REQUESTED and direct_url.json only in some cases.
+        if info_dir is not None:
+            for name in _GENERATED_METADATA:
+                path = os.path.join(lib_dir, info_dir, name)
+                _keep_copy(install, path)
+                _will_write(install, path)
+    except OSError as exc:
+        _roll_back(install)
+        raise _pip_error(
+            "InstallationError", f"{wheel}: cannot keep what the install replaces: {exc}"
+        ) from None
     token = _CURRENT.set(install)
     try:
         result = original(*args, **kwargs)
@@ -364,12 +470,15 @@ def _install_wheel(
             # it wrote); only the links, which it does not know of, are ours to remove.
             _remove_links(install)
             _drop_backups(install)
+            _close_journal(install)
         else:
             _roll_back(install)
         raise
     finally:
         _CURRENT.reset(token)
+    _note(install, committed=True)
     _drop_backups(install)
+    _close_journal(install)
     return result
 
 
@@ -386,15 +495,173 @@ def _roll_back(install: _Install) -> None:
         with contextlib.suppress(OSError):
             if os.path.islink(path) or os.path.isfile(path):
                 os.unlink(path)
+    kept = False
     for path, backup in reversed(install.backups):
         try:
             os.replace(backup, path)
         except OSError:
+            kept = True
             logger.warning("wheelnext-pip: could not restore %s from %s", path, backup)
     install.backups.clear()
+    install.backed_up.clear()
+    if kept and install.journal is not None:
+        install.journal.release()  # the next run tries again
+        install.journal = None
+    _close_journal(install)
     for folder in sorted(install.new_folders, key=len, reverse=True):
         with contextlib.suppress(OSError):
             os.rmdir(folder)
+
+
+def _command_run(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``pip install`` (at its start) and ``pip uninstall`` (before each project) settle
+    interrupted installs first, before pip reads what is installed: a half-written
+    .dist-info can look installed. Each folder is looked at once per process."""
+    try:
+        folders = [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+        if site.ENABLE_USER_SITE:
+            folders.append(site.getusersitepackages())
+        _recover_folders(folders)
+    except Exception as exc:  # never stops the command: the journal stays for next time
+        logger.warning("wheelnext-pip: could not check for interrupted installs: %s", exc)
+    return original(*args, **kwargs)
+
+
+def _recover_interrupted(scheme: Any) -> None:
+    """Settle the installs that a pip killed mid-install left in this scheme's folders."""
+    _recover_folders([str(scheme.purelib), str(scheme.platlib)])
+
+
+def _recover_folders(folders: Iterable[str]) -> None:
+    if _fcntl is None:
+        return
+    for lib_dir in sorted(set(folders)):
+        if lib_dir in _RECOVERED:
+            continue
+        _RECOVERED.add(lib_dir)
+        try:
+            names = sorted(os.listdir(lib_dir))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(_JOURNAL_PREFIX) and name.endswith(_JOURNAL_SUFFIX):
+                _recover(lib_dir, os.path.join(lib_dir, name))
+
+
+def _read_journal(fd: int) -> list[dict[str, Any]]:
+    with os.fdopen(os.dup(fd), "rb") as stream:
+        data = stream.read()
+    entries = []
+    for line in data.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the last line of a killed process may be cut
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def _journal_roots(lib_dir: str) -> list[str]:
+    """Where a journal found in ``lib_dir`` may act: that folder, the environment's and
+    the user scheme's base, and the base of a ``<base>/lib/pythonX.Y/site-packages``."""
+    roots = [lib_dir, sys.prefix]
+    if site.USER_BASE:
+        roots.append(site.USER_BASE)
+    parts = os.path.normpath(lib_dir).split(os.sep)
+    if len(parts) > 3 and parts[-3] in ("lib", "lib64") and parts[-2].startswith("python"):
+        roots.append(os.sep.join(parts[:-3]) or os.sep)
+    return [os.path.realpath(root) for root in roots]
+
+
+def _strings(values: object, roots: list[str]) -> list[str]:
+    """The absolute paths in ``values`` whose folder lies inside one of ``roots``.
+
+    A journal is only read from an installation folder, but a file in that folder could
+    come from anywhere (a wheel's root): it never makes pip touch a path elsewhere.
+    """
+    items = values if isinstance(values, list) else [values]
+    found = []
+    for value in items:
+        if not (isinstance(value, str) and os.path.isabs(value)) or "\x00" in value:
+            continue
+        if os.path.basename(value) in ("", ".", ".."):
+            continue
+        folder = os.path.realpath(os.path.dirname(value))
+        if any(folder == root or folder.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+            found.append(os.path.join(folder, os.path.basename(value)))
+    return found
+
+
+def _recover(lib_dir: str, path: str) -> None:
+    assert _fcntl is not None
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        try:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        except OSError:
+            return  # held: a pip installing now
+        status = os.fstat(fd)
+        if status.st_nlink == 0:
+            return  # its pip settled it between our listing and our lock
+        entries = _read_journal(fd)
+        header = entries[0] if entries else {}
+        wheel = str(header.get("wheel", "a wheel"))
+        install = _Install(wheel, LinkPlan(()))
+        roots = _journal_roots(lib_dir)
+        install.new_folders = _strings(header.get("folders", []), roots)
+        committed = any(entry.get("committed") is True for entry in entries)
+        for entry in entries:
+            backup = _strings([entry.get("backup"), entry.get("to")], roots)
+            if len(backup) == 2 and os.path.lexists(backup[1]):
+                install.backups.append((backup[0], backup[1]))
+            install.written.extend(_strings(entry.get("written"), roots))
+            # Removed whole: only ever a folder below the installation folder.
+            install.copied_folders.extend(_strings(entry.get("copied"), roots[:1]))
+        info_dir = header.get("info_dir")
+        if not committed and isinstance(info_dir, str):
+            record = os.path.join(lib_dir, info_dir, "RECORD")
+            with contextlib.suppress(OSError):
+                # pip writes RECORD last: one newer than the journal's last step means
+                # the install was complete but for dropping the copies it had kept.
+                committed = os.stat(record).st_mtime_ns > status.st_mtime_ns
+        if committed:
+            _drop_backups(install)
+            os.unlink(path)
+            logger.info("wheelnext-pip: %s: dropped the copies an ended pip kept", wheel)
+            return
+        removed = sum(1 for written in set(install.written) if os.path.lexists(written))
+        restored = len(install.backups)
+        _roll_back(install)
+        os.unlink(path)
+        for folder in sorted(install.new_folders, key=len, reverse=True):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        project = wheel.split("-", 1)[0].lower()
+        installed = any(
+            name.lower().startswith(f"{project}-") and name.endswith(".dist-info")
+            for name in os.listdir(lib_dir)
+        )
+        logger.warning(
+            "wheelnext-pip: the install of %s into %s was interrupted (its pip ended "
+            "before finishing); undone now: %d path(s) it wrote removed, %d it replaced "
+            "put back%s",
+            wheel,
+            lib_dir,
+            removed,
+            restored,
+            ""
+            if installed
+            else f"; {project} is not installed now (for an upgrade pip had already "
+            "removed the previous version: install it again)",
+        )
+    finally:
+        os.close(fd)
 
 
 def _drop_backups(install: _Install) -> None:
@@ -404,6 +671,7 @@ def _drop_backups(install: _Install) -> None:
         with contextlib.suppress(OSError):
             os.unlink(backup)
     install.backups.clear()
+    install.backed_up.clear()
 
 
 # -- extraction and link creation -------------------------------------------------------
@@ -416,9 +684,26 @@ def _zip_link(install: _Install, record_path: str) -> PlannedLink | None:
 
 def _move_aside(install: _Install, path: str) -> None:
     """Rename a file or link that the install replaces, to put it back on failure."""
+    if path in install.backed_up:
+        return  # already kept (a copy): pip replaces the file either way
     backup = path + _BACKUP_SUFFIX
+    _note(install, backup=path, to=backup)
     os.replace(path, backup)  # renames a link itself, never what it points at
     install.backups.append((path, backup))
+    install.backed_up.add(path)
+
+
+def _keep_copy(install: _Install, path: str) -> None:
+    """Keep a copy of a file pip may replace or leave, to put it back on failure."""
+    if path in install.backed_up or os.path.islink(path) or not os.path.isfile(path):
+        return
+    backup = path + _BACKUP_SUFFIX
+    _note(install, backup=path, to=backup)
+    partial = backup + ".partial"
+    shutil.copy2(path, partial)
+    os.replace(partial, backup)  # a backup on disk is always whole
+    install.backups.append((path, backup))
+    install.backed_up.add(path)
 
 
 def _journal(install: _Install, path: str) -> None:
@@ -430,7 +715,13 @@ def _journal(install: _Install, path: str) -> None:
     for target in paths:
         if os.path.islink(target) or os.path.isfile(target):
             _move_aside(install, target)
-        install.written.append(target)
+        _will_write(install, target)
+
+
+def _will_write(install: _Install, path: str) -> None:
+    """Note a path the install writes (whatever is there then is its own, on failure)."""
+    _note(install, written=path)
+    install.written.append(path)
 
 
 def _entry_point_scripts(wheel_zip: zipfile.ZipFile, scheme: Any) -> list[str]:
@@ -506,11 +797,13 @@ def _copy_instead(
     changed: set[str],
 ) -> None:
     if os.path.isdir(target_path):
+        _note(install, copied=source_path)
         install.copied_folders.append(source_path)
         shutil.copytree(target_path, source_path, symlinks=False)
         for folder, _, files in os.walk(source_path):
             generated.extend(os.path.join(folder, name) for name in files)
     else:
+        _note(install, written=source_path)
         shutil.copy2(target_path, source_path)
         record_path = os.path.relpath(source_path, lib_dir).replace(os.sep, "/")
         changed.add(record_path)  # a zip link member's row gets the copy's hash and size
@@ -528,6 +821,7 @@ def create_links(
         source_path = os.path.join(lib_dir, *link.source.split("/"))
         _clear(source_path, install, link)
         os.makedirs(os.path.dirname(source_path), exist_ok=True)
+        _note(install, written=source_path)
         try:
             os.symlink(link.relative, source_path, target_is_directory=link.is_dir)
         except OSError as exc:
@@ -661,6 +955,22 @@ SYMLINKS = PatchSet(
             "get_csv_rows_for_installed",
             _get_csv_rows_for_installed,
             params=("old_csv_rows", "installed", "changed", "generated", "lib_dir"),
+        ),
+        PatchPoint(
+            FEATURE,
+            INSTALL_COMMAND,
+            "InstallCommand.run",
+            _command_run,
+            params=("self", "options", "args"),
+            required=False,
+        ),
+        PatchPoint(
+            FEATURE,
+            REQ_INSTALL,
+            "InstallRequirement.uninstall",
+            _command_run,
+            params=("self",),
+            required=False,
         ),
         PatchPoint(
             FEATURE,
