@@ -285,7 +285,7 @@ _PARSERS: dict[str, Callable[[str], Value]] = {
     "build-isolation-passthrough": _projects,
 }
 
-#: Every setting key, in the order of interface.md.
+#: Every setting key, in the order the README documents them.
 SETTING_KEYS: tuple[str, ...] = tuple(_PARSERS)
 
 

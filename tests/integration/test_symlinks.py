@@ -1,7 +1,4 @@
-"""Symlinks in wheels (PEP 778) through real pip, on every pip of the matrix.
-
-Checklist items of ../shared/spec/symlinks.md §11 are named in each test.
-"""
+"""Symlinks in wheels (PEP 778) through real pip, on every pip of the matrix."""
 
 from __future__ import annotations
 
@@ -54,12 +51,12 @@ def install(pip_env: PipEnv, *args: str | os.PathLike[str], **kwargs: object):
 
 
 def test_links_installed_relative_and_recorded(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.1, 17: a relative link inside site-packages; RECORD, pip show -f, pip check."""
+    """A relative link inside site-packages; RECORD, pip show -f, pip check."""
     env = fresh_plugin_env
     wheel = linked_wheel(tmp_path)
     result = install(env, wheel, wheelnext="1")
     assert result.returncode == 0, result.stderr
-    assert "Unexpected import" not in result.stderr  # §11.16
+    assert "Unexpected import" not in result.stderr
     link = env.site_packages / "pkg" / "libfoo.so.3"
     assert link.is_symlink()
     assert os.readlink(link) == "libfoo.so.3.1.4"
@@ -73,7 +70,7 @@ def test_links_installed_relative_and_recorded(fresh_plugin_env: PipEnv, tmp_pat
 
 
 def test_feature_off_is_stock_refusal(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.2: without the feature pip refuses Wheel-Version 2.0 as it always did."""
+    """Without the feature pip refuses Wheel-Version 2.0 as it always did."""
     result = install(fresh_plugin_env, linked_wheel(tmp_path))
     assert result.returncode != 0
     assert "Wheel-Version (2.0) is not compatible" in result.stderr
@@ -84,7 +81,7 @@ def test_feature_off_is_stock_refusal(fresh_plugin_env: PipEnv, tmp_path: Path) 
 def test_resolves_from_an_index_without_metadata_files(
     fresh_plugin_env: PipEnv, tmp_path: Path
 ) -> None:
-    """§11.3: pip reads the 2.0 wheel's metadata while resolving, and accepts it."""
+    """pip reads the 2.0 wheel's metadata while resolving, and accepts it."""
     root = write_simple_index(tmp_path / "www", [linked_wheel(tmp_path)], metadata_files=False)
     with IndexServer(root.parent) as index:
         result = fresh_plugin_env.pip(
@@ -119,7 +116,7 @@ HOSTILE = {
 def test_hostile_links_are_refused_before_anything_is_written(
     fresh_plugin_env: PipEnv, tmp_path: Path
 ) -> None:
-    """§11.4-9: each refused with one line naming the link and the rule; nothing left."""
+    """Each refused with one line naming the link and the rule; nothing left."""
     env = fresh_plugin_env
     cases = {name: linked_wheel(tmp_path / name, links=rows) for name, (rows, _) in HOSTILE.items()}
     data = b"pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\n"
@@ -170,7 +167,6 @@ def _rewrite_record(wheel: Path, *, drop: str | None = None, replace=None) -> Pa
 
 
 def test_wheel_version_2_without_links_is_refused(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.10."""
     result = install(fresh_plugin_env, linked_wheel(tmp_path, links=""), wheelnext="1")
     assert result.returncode == 1
     assert "is not compatible with this version of pip" in result.stderr  # pip's words
@@ -178,7 +174,7 @@ def test_wheel_version_2_without_links_is_refused(fresh_plugin_env: PipEnv, tmp_
 
 
 def test_chains_and_directory_links(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.7 (3-link chain), §11.11 (a directory link is importable)."""
+    """A 3-link chain, and a directory link whose package is importable."""
     rows = (
         "pkg/libfoo.so,pkg/libfoo.so.3\n"
         "pkg/libfoo.so.3,pkg/libfoo.so.3.1\n"
@@ -198,7 +194,7 @@ def test_chains_and_directory_links(fresh_plugin_env: PipEnv, tmp_path: Path) ->
 def test_uninstall_removes_links_and_never_follows_them(
     fresh_plugin_env: PipEnv, tmp_path: Path
 ) -> None:
-    """§11.12: links go (a dangling one too); files under a linked folder that are not
+    """Links go (a dangling one too); files under a linked folder that are not
     the distribution's survive."""
     env = fresh_plugin_env
     rows = "pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\npkg/alias,pkg/real\npkg/dangle,pkg/real/mod.py\n"
@@ -218,7 +214,7 @@ def test_uninstall_removes_links_and_never_follows_them(
 
 
 def test_upgrade_drops_stale_links(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.13: 1.0 has two links, 2.0 only one: no stale link after the upgrade."""
+    """1.0 has two links, 2.0 only one: no stale link after the upgrade."""
     env = fresh_plugin_env
     old = linked_wheel(tmp_path / "old", "1.0", links="pkg/a,pkg/libfoo.so.3.1.4\npkg/b,pkg/real\n")
     new = linked_wheel(tmp_path / "new", "2.0", links="pkg/a,pkg/libfoo.so.3.1.4\n")
@@ -230,7 +226,7 @@ def test_upgrade_drops_stale_links(fresh_plugin_env: PipEnv, tmp_path: Path) -> 
 
 
 def test_link_creation_failure_and_copy_fallback(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.14: where links cannot be made, the default stops before anything is written;
+    """Where links cannot be made, the default stops before anything is written;
     symlink-fallback=copy installs a copy, warns once and records its hash."""
     no_links = tmp_path / "no-links"
     no_links.mkdir()
@@ -267,7 +263,7 @@ def test_link_creation_failure_and_copy_fallback(fresh_plugin_env: PipEnv, tmp_p
 
 
 def test_zip_symlink_members(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§11.15: a 1.0 wheel whose zip holds an S_IFLNK member."""
+    """A 1.0 wheel whose zip holds an S_IFLNK member."""
     wheel = make_wheel(
         tmp_path,
         "zlinks",
@@ -297,7 +293,7 @@ def test_zip_symlink_members(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
 
 
 def test_relink_round_trip(plugin_env: PipEnv, tmp_path: Path) -> None:
-    """§6/§7: ``wheelnext-pip relink`` output installs to the same importable tree as the
+    """``wheelnext-pip relink`` output installs to the same importable tree as the
     original wheel, with fewer bytes on disk."""
     library = os.urandom(256 * 1024)
     files = {"rl/__init__.py": "from pathlib import Path\nHERE = Path(__file__).parent\n"}

@@ -1,6 +1,6 @@
 """Wheel variants through real pip and a local HTTP index, on every pip of the matrix.
 
-Each test names the item of ../shared/spec/variants.md §16 it proves. The machine is
+Each test says what it proves of PEP 825 / PEP 850 as wheelnext-pip applies them. The machine is
 described through the documented overrides (``variant-properties-file``, the NVIDIA force
 variables); one test runs the real x86_64 detection and compares with the pure detector.
 """
@@ -271,7 +271,7 @@ def x86(tmp_path: Path, levels: str) -> dict[str, str]:
 
 
 def test_stock_pip_ignores_variant_wheels(plugin_env: PipEnv, variant_index: IndexServer) -> None:
-    """5: with the feature off, variant-only projects are "no matching distribution"."""
+    """With the feature off, variant-only projects are "no matching distribution"."""
     code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", wheelnext=None)
     assert code == 0 and chosen == {"vpkg": ("1.0", None)}
     code, _, output = resolve(plugin_env, variant_index, "vonly", wheelnext=None)
@@ -283,7 +283,7 @@ def test_stock_pip_ignores_variant_wheels(plugin_env: PipEnv, variant_index: Ind
 def test_best_supported_variant_wins(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """4, 6, 8, 10, 15: the ranking follows the machine; null beats an ordinary wheel with a
+    """The ranking follows the machine; null beats an ordinary wheel with a
     better tag; a label missing from the metadata and an untrusted plugin never win."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     code, chosen, output = resolve(
@@ -311,7 +311,7 @@ def test_best_supported_variant_wins(
 def test_nvidia_overrides_and_disable_providers(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """4, 9: a forced CUDA driver makes cu12 (first namespace) win; disable-providers drops it."""
+    """A forced CUDA driver makes cu12 (first namespace) win; disable-providers drops it."""
     settings = {
         **x86(tmp_path, '"v3", "v2", "v1"'),
         "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8",
@@ -366,7 +366,7 @@ def test_real_x86_64_detection(
 def test_variant_rank_comes_before_the_tag(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """4: variants that differ in tags as well as labels: the best label wins whatever its
+    """Variants that differ in tags as well as labels: the best label wins whatever its
     tag (PEP 825 ranks the variant before the platform tag), the tag only among equals."""
     for levels, label in (('"v3", "v2", "v1"', "x8664v3"), ('"v2", "v1"', "x8664v2"), ("", "null")):
         code, chosen, output = resolve(
@@ -376,7 +376,7 @@ def test_variant_rank_comes_before_the_tag(
 
 
 def test_hash_checking_mode(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
-    """4: with --hash pins every variant file is matched on its own hash; the best variant
+    """With --hash pins every variant file is matched on its own hash; the best variant
     that the pins allow is taken, and a pin of an unsupported variant is never installed."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     folder = Path(variant_index.root) / "files"
@@ -407,7 +407,7 @@ def test_hash_checking_mode(plugin_env: PipEnv, variant_index: IndexServer, tmp_
 
 
 def test_legacy_resolver(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
-    """4: pip's legacy resolver takes the file of the best candidate as it is: it gets the
+    """pip's legacy resolver takes the file of the best candidate as it is: it gets the
     variant that fits, never an unjudged one."""
     code, chosen, output = resolve(
         plugin_env, variant_index, "--use-deprecated=legacy-resolver", "vpkg", "vtags",
@@ -420,7 +420,7 @@ def test_legacy_resolver(plugin_env: PipEnv, variant_index: IndexServer, tmp_pat
 def test_missing_metadata_skips_variants(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """7: without -variants.json the variant wheels are skipped with one warning."""
+    """Without -variants.json the variant wheels are skipped with one warning."""
     code, chosen, output = resolve(
         plugin_env, variant_index, "vnojson", settings=x86(tmp_path, '"v3"')
     )
@@ -431,7 +431,7 @@ def test_missing_metadata_skips_variants(
 def test_metadata_is_fetched_only_for_releases_pip_reaches(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """§4: -variants.json is fetched lazily, per release, when the resolver reaches it."""
+    """-variants.json is fetched lazily, per release, when the resolver reaches it."""
     variant_index.clear_requests()
     code, chosen, output = resolve(
         plugin_env, variant_index, "vtwo", settings=x86(tmp_path, '"v2"')
@@ -474,7 +474,7 @@ def test_index_groups_fetch_only_the_metadata_pip_reaches(
 def test_unusable_metadata_is_one_warning(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """2: malformed JSON or an unknown major schema: one warning naming the file, the variant
+    """Malformed JSON or an unknown major schema: one warning naming the file, the variant
     wheels are skipped and pip carries on with the ordinary wheel."""
     settings = x86(tmp_path, '"v3"')
     code, chosen, output = resolve(plugin_env, variant_index, "vbad", "vfuture", settings=settings)
@@ -486,7 +486,7 @@ def test_unusable_metadata_is_one_warning(
 
 
 def test_variant_labels(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
-    """13: a chosen compatible label wins; an unsupported one is never installed."""
+    """A chosen compatible label wins; an unsupported one is never installed."""
     settings = {**x86(tmp_path, '"v3", "v2"'), "WHEELNEXT_PIP_VARIANT_LABELS": "vpkg=x8664v2"}
     code, chosen, _ = resolve(plugin_env, variant_index, "vpkg", settings=settings)
     assert chosen == {"vpkg": ("1.0", "x8664v2")}
@@ -497,7 +497,7 @@ def test_variant_labels(plugin_env: PipEnv, variant_index: IndexServer, tmp_path
 
 
 def test_legacy_published_metadata(plugin_env: PipEnv, variant_index: IndexServer) -> None:
-    """3: the v0.0.3 file torch 2.9.0 publishes is read; the NVIDIA built-in answers it."""
+    """The v0.0.3 file torch 2.9.0 publishes is read; the NVIDIA built-in answers it."""
     settings = {
         "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "13.0",
         "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0",
@@ -520,7 +520,7 @@ def test_legacy_published_metadata(plugin_env: PipEnv, variant_index: IndexServe
 def test_install_keeps_variant_json_and_direct_wheels_are_checked(
     fresh_plugin_env: PipEnv, variant_index: IndexServer, variant_files: dict, tmp_path: Path
 ) -> None:
-    """14, 15: the installed dist-info keeps variant.json; an unsupported wheel file is refused."""
+    """The installed dist-info keeps variant.json; an unsupported wheel file is refused."""
     install = ["install", "--index-url", variant_index.index_url, "vpkg"]
     result = fresh_plugin_env.pip(*install, wheelnext="1", env=x86(tmp_path, '"v2"'))
     assert result.returncode == 0, result.stderr
@@ -543,7 +543,7 @@ def test_install_keeps_variant_json_and_direct_wheels_are_checked(
 
 
 def test_find_links_folder(plugin_env: PipEnv, variant_files: dict, tmp_path: Path) -> None:
-    """16: variant wheels and their -variants.json are found in a --find-links folder."""
+    """Variant wheels and their -variants.json are found in a --find-links folder."""
     folder = tmp_path / "wheels"
     folder.mkdir()
     for path in [*variant_files["wheels"], *variant_files["vpkg"]]:
@@ -562,7 +562,7 @@ def test_find_links_folder(plugin_env: PipEnv, variant_files: dict, tmp_path: Pa
 def test_html_pages_and_find_links_pages(
     plugin_env: PipEnv, html_variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """1, 16: the same variants are found on PEP 503 HTML pages (pip otherwise negotiates the
+    """The same variants are found on PEP 503 HTML pages (pip otherwise negotiates the
     PEP 691 JSON form here), and on a --find-links page."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     code, chosen, output = resolve(plugin_env, html_variant_index, "vpkg", settings=settings)
@@ -579,7 +579,7 @@ def test_html_pages_and_find_links_pages(
 
 
 def test_metadata_of_one_index_never_applies_to_another(plugin_env: PipEnv, tmp_path: Path) -> None:
-    """1, §6: a variant wheel is judged only by the -variants.json of its own page. The
+    """A variant wheel is judged only by the -variants.json of its own page. The
     second index lists a better variant but no metadata of its own: that wheel is skipped,
     although the first index's metadata describes its label."""
     dists = tmp_path / "dists"
@@ -605,7 +605,7 @@ def test_metadata_of_one_index_never_applies_to_another(plugin_env: PipEnv, tmp_
 
 
 def test_metadata_of_two_pages_is_combined_or_refused(plugin_env: PipEnv, tmp_path: Path) -> None:
-    """2, §6: two indexes list one release, each with its own -variants.json. Documents that
+    """Two indexes list one release, each with its own -variants.json. Documents that
     agree are combined, so the wheels of both pages are ranked together; a page whose
     document disagrees has its variant wheels skipped, with one warning naming both files."""
     dists = tmp_path / "dists"
@@ -655,7 +655,7 @@ def test_metadata_of_two_pages_is_combined_or_refused(plugin_env: PipEnv, tmp_pa
 def test_build_dependencies_take_the_variant(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """5: a build requirement that has variants is installed, in pip's isolated build
+    """A build requirement that has variants is installed, in pip's isolated build
     environment, as the variant that fits (the child pip judges it too)."""
     marker = tmp_path / "marker"
     for levels, label in (('"v3", "v2", "v1"', "x8664v3"), ('"v2", "v1"', "x8664v2")):
@@ -678,7 +678,7 @@ def test_build_dependencies_take_the_variant(
 
 
 def test_explain_and_doctor(plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path) -> None:
-    """7: explain lists labels in order and why the others are out; doctor lists providers."""
+    """Explain lists labels in order and why the others are out; doctor lists providers."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     result = plugin_env.run(
         ["-m", "wheelnext_pip", "explain", "vpkg", "--index-url", variant_index.index_url],
@@ -713,7 +713,7 @@ def test_explain_and_doctor(plugin_env: PipEnv, variant_index: IndexServer, tmp_
 def test_plugin_providers_run_only_when_trusted(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """3, 8, 10, 11: an untrusted plugin is never installed or run; a trusted one is installed
+    """An untrusted plugin is never installed or run; a trusted one is installed
     into its own cached environment, queried out of process, and its answer used."""
     variant_index.clear_requests()  # the index is shared by the tests of this pip
     marker = tmp_path / "marker"
@@ -737,7 +737,7 @@ def test_plugin_providers_run_only_when_trusted(
 def test_download_wheel_and_wheels_named_by_url(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """5, 1: pip download and pip wheel pick the variant; a variant wheel named by URL is
+    """Pip download and pip wheel pick the variant; a variant wheel named by URL is
     checked against its own variant.json once downloaded."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     for command, option in (("download", "-d"), ("wheel", "-w")):

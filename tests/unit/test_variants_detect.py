@@ -1,4 +1,4 @@
-"""Built-in hardware providers (variants.md §8) over injected inputs."""
+"""Built-in hardware providers (PEP 825 providers reimplemented) over injected inputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provider selection per namespace (variants.md §7, §8 matching rule)."""
+"""Provider selection per namespace (PEP 825 providers; the built-ins' matching rule)."""
 
 from __future__ import annotations
 

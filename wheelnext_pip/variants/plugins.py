@@ -1,4 +1,4 @@
-"""Trusted variant provider plugins, installed and run out of process (variants.md §9, §14).
+"""Trusted variant provider plugins, installed and run out of process (PEP 825 providers).
 
 Answers a ``trusted-plugin`` decision of :mod:`.providers`:
 
