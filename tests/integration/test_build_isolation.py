@@ -143,7 +143,7 @@ def site_packages_of(env: PipEnv) -> str:
 def test_listed_project_builds_in_target_environment_others_stay_isolated(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """1, 2, 6: "Foo_Bar" matches foo-bar, which builds in the venv; nbi-b stays isolated;
+    """ "Foo_Bar" matches foo-bar, which builds in the venv; nbi-b stays isolated;
     foo-bar's wheel is not cached, nbi-b's is."""
     env = fresh_plugin_env
     env.pip("install", "--index-url", build_index.index_url, "bdep==1.0", check=True)
@@ -176,7 +176,7 @@ def test_listed_project_builds_in_target_environment_others_stay_isolated(
 def test_missing_build_requirement_stops_with_one_line(
     plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """3: bdep is not in the venv: one error naming bdep, foo-bar and the setting."""
+    """Bdep is not in the venv: one error naming bdep, foo-bar and the setting."""
     result, logs = install(
         plugin_env, build_index, tmp_path, "foo-bar", settings={NO_ISOLATION: "foo-bar"}
     )
@@ -194,7 +194,7 @@ def test_missing_build_requirement_stops_with_one_line(
 def test_conflicting_build_requirement_warns_or_stops_with_check(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """4: bdep 1.0 installed, conf-a wants bdep>=2: one warning and a build; with
+    """Bdep 1.0 installed, conf-a wants bdep>=2: one warning and a build; with
     --check-build-dependencies pip stops."""
     env = fresh_plugin_env
     env.pip("install", "--index-url", build_index.index_url, "bdep==1.0", check=True)
@@ -217,7 +217,7 @@ def test_conflicting_build_requirement_warns_or_stops_with_check(
 def test_unnamed_directory_and_editable_match_by_project_name(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """5, 9: ``pip install ./dir`` matches through [project].name; ``-e ./dir`` too."""
+    """``pip install ./dir`` matches through [project].name; ``-e ./dir`` too."""
     env = fresh_plugin_env
     env.pip("install", "--index-url", build_index.index_url, "bdep==1.0", check=True)
     sources = tmp_path / "src"
@@ -253,7 +253,7 @@ def test_unnamed_directory_and_editable_match_by_project_name(
 
 
 def test_venv_isolation(fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path) -> None:
-    """7: pip 26.2+ venv isolation: foo-bar builds without isolation, nbi-b in a venv;
+    """pip 26.2+ venv isolation: foo-bar builds without isolation, nbi-b in a venv;
     passthrough says in one warning that it does not apply."""
     env = fresh_plugin_env
     if pip_release(env) < (26, 2):
@@ -281,7 +281,7 @@ def test_venv_isolation(fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_
 def test_build_constraint_applies_to_the_others(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """8: --build-constraint with the setting is accepted and constrains nbi-b's build."""
+    """--build-constraint with the setting is accepted and constrains nbi-b's build."""
     env = fresh_plugin_env
     if pip_release(env) < (25, 3):
         pytest.skip("--build-constraint is new in pip 25.3")
@@ -317,7 +317,7 @@ def _normalized(text: str) -> list[str]:
 def test_feature_off_builds_like_stock_pip(
     plugin_env: PipEnv, stock_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """10: the setting without the feature: foo-bar builds isolated, same output as stock."""
+    """The setting without the feature: foo-bar builds isolated, same output as stock."""
     outputs = []
     for env, wheelnext in ((stock_env, None), (plugin_env, "default-extras")):
         out = tmp_path / f"out-{len(outputs)}"
@@ -351,7 +351,7 @@ def _host_with_bigdep(env: PipEnv, index: IndexServer, version: str) -> None:
 def test_passthrough_takes_the_framework_from_the_target_environment(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """12, 15: bigdep 2.4.0 (and bigdep-core) come from the venv: never requested from the
+    """Bigdep 2.4.0 (and bigdep-core) come from the venv: never requested from the
     index, imported from the venv's site-packages; unrelated stays invisible; wnp-bhelper
     installs isolated; pt-c's wheel is not cached."""
     env = fresh_plugin_env
@@ -394,7 +394,7 @@ def test_passthrough_takes_the_framework_from_the_target_environment(
 def test_passthrough_falls_back_when_the_version_does_not_match(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """13: host bigdep 2.5.0 vs bigdep==2.4.0: installed isolated, with one info line."""
+    """Host bigdep 2.5.0 vs bigdep==2.4.0: installed isolated, with one info line."""
     env = fresh_plugin_env
     _host_with_bigdep(env, build_index, "2.5.0")
     build_index.clear_requests()
@@ -416,7 +416,7 @@ def test_passthrough_falls_back_when_the_version_does_not_match(
 def test_declared_passthrough_is_only_reported(
     fresh_plugin_env: PipEnv, build_index: IndexServer, tmp_path: Path
 ) -> None:
-    """14: pt-d declares build_isolation_passthrough, the setting is empty: stock behaviour
+    """Pt-d declares build_isolation_passthrough, the setting is empty: stock behaviour
     plus one info line naming the setting."""
     env = fresh_plugin_env
     _host_with_bigdep(env, build_index, "2.4.0")

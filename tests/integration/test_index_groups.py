@@ -118,7 +118,7 @@ def dry_run(env: PipEnv, indexes: Indexes, *args: str, **kwargs: object):
 def test_private_group_wins_and_lower_groups_are_never_asked(
     plugin_env: PipEnv, indexes: Indexes
 ) -> None:
-    """1, 2, 3, 10: stock pip takes the attacker's higher version; groups take A's, C's
+    """Stock pip takes the attacker's higher version; groups take A's, C's
     /foo/ page is never requested; a project absent from A and B comes from C; the search
     restarts at the top for every project."""
     code, versions, _, _ = dry_run(plugin_env, indexes, "foo", wheelnext=None)
@@ -155,7 +155,7 @@ def test_info_lines_and_verbose_classification(plugin_env: PipEnv, indexes: Inde
 def test_incompatible_absent_and_yanked_files(
     plugin_env: PipEnv, indexes: Indexes, strategy: str
 ) -> None:
-    """4, 5, 6: A's only file is for another platform / too old / yanked. first-match stays
+    """A's only file is for another platform / too old / yanked. first-match stays
     on A and fails, naming group a; fallthrough takes the next group's file."""
     env = {"WHEELNEXT_PIP_INDEX_STRATEGY": strategy}
     outcomes = {
@@ -182,7 +182,7 @@ def test_incompatible_absent_and_yanked_files(
 
 @pytest.mark.parametrize("strategy", ["first-match", "fallthrough"])
 def test_backtracking_across_groups(plugin_env: PipEnv, indexes: Indexes, strategy: str) -> None:
-    """19: foo on A (1.0) and C (1.0, 2.0), needsfoo2 requires foo>=2."""
+    """Foo on A (1.0) and C (1.0, 2.0), needsfoo2 requires foo>=2."""
     env = {"WHEELNEXT_PIP_INDEX_STRATEGY": strategy}
     code, versions, _, stderr = dry_run(plugin_env, indexes, "foo", "needsfoo2", extra_env=env)
     if strategy == "first-match":
@@ -198,7 +198,7 @@ def test_backtracking_across_groups(plugin_env: PipEnv, indexes: Indexes, strate
 def test_unreachable_group_stops_pip(
     plugin_env: PipEnv, indexes: Indexes, fault: int | str, shown: str
 ) -> None:
-    """7, 9: an error on A stops pip naming group a and its URL; B and C are never asked."""
+    """An error on A stops pip naming group a and its URL; B and C are never asked."""
     if fault == "type":
         indexes.a.serve_content_type("/simple/foo/", "application/octet-stream")
     else:
@@ -216,7 +216,7 @@ def test_unreachable_group_stops_pip(
 def test_refused_connection_stops_pip_and_next_skips_it(
     plugin_env: PipEnv, indexes: Indexes
 ) -> None:
-    """7, 8: a group that refuses connections stops pip; with index-on-error=next it is
+    """A group that refuses connections stops pip; with index-on-error=next it is
     skipped with one warning and the project comes from the next group."""
     # Bound but not listening: connections are refused, and no other test can take the port.
     with socket.socket() as probe:
@@ -239,7 +239,7 @@ def _refused_then_skipped(plugin_env: PipEnv, indexes: Indexes, dead: str) -> No
 
 
 def test_pins(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """11: a pinned project comes only from its group; missing there or the group down is an
+    """A pinned project comes only from its group; missing there or the group down is an
     error, even with index-on-error=next."""
     pin = {"WHEELNEXT_PIP_INDEX_PINS": "pinned=b"}
     code, versions, _, stderr = dry_run(plugin_env, indexes, "pinned", extra_env=pin)
@@ -259,7 +259,7 @@ def test_pins(plugin_env: PipEnv, indexes: Indexes) -> None:
 
 
 def test_group_with_two_urls_merges_them(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """12: inside a group pip's rules hold: the best version across A and A2 wins."""
+    """Inside a group pip's rules hold: the best version across A and A2 wins."""
     groups = indexes.groups(two_urls_in_a=True)
     code, versions, report, stderr = dry_run(plugin_env, indexes, "foo", groups=groups)
     assert code == 0 and versions == {"foo": "1.5"}, stderr
@@ -272,7 +272,7 @@ def test_group_with_two_urls_merges_them(plugin_env: PipEnv, indexes: Indexes) -
 def test_build_dependencies_obey_groups(
     plugin_env: PipEnv, indexes: Indexes, tmp_path: Path
 ) -> None:
-    """13: the sdist's build requirement comes from A (1.0), not C's 9.0, in pip's child."""
+    """The sdist's build requirement comes from A (1.0), not C's 9.0, in pip's child."""
     result = run_pip(
         plugin_env, indexes, "--no-deps", "-w", str(tmp_path), "withbdep", command="wheel"
     )
@@ -282,7 +282,7 @@ def test_build_dependencies_obey_groups(
 
 
 def test_credentials_never_reach_the_report(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """14: a group URL with credentials: the report's index_url has none."""
+    """A group URL with credentials: the report's index_url has none."""
     with_credentials = indexes.a.index_url.replace("http://", "http://user:s3cret@")
     groups = f"a = {with_credentials}; b = {indexes.b.index_url}"
     code, versions, report, stderr = dry_run(plugin_env, indexes, "foo", groups=groups)
@@ -295,7 +295,7 @@ def test_credentials_never_reach_the_report(plugin_env: PipEnv, indexes: Indexes
 def test_no_index_uses_find_links_only(
     plugin_env: PipEnv, indexes: Indexes, index_roots: dict[str, Path]
 ) -> None:
-    """15: --no-index drops every index, named groups included."""
+    """--no-index drops every index, named groups included."""
     find_links = index_roots["c"] / "files"
     result = plugin_env.pip(
         "install", "--dry-run", "--report", "-", "-q", "--no-index",
@@ -309,7 +309,6 @@ def test_no_index_uses_find_links_only(
 
 
 def test_malformed_setting_stops_pip(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """16."""
     result = run_pip(plugin_env, indexes, "--dry-run", "foo", groups="a=")
     assert result.returncode == 1
     assert "WHEELNEXT_PIP_INDEX_GROUPS" in result.stderr and "group 'a' is empty" in result.stderr
@@ -317,7 +316,7 @@ def test_malformed_setting_stops_pip(plugin_env: PipEnv, indexes: Indexes) -> No
 
 
 def test_only_default_is_stock(plugin_env: PipEnv, indexes: Indexes) -> None:
-    """17: with only ``default`` pip keeps version priority and says nothing more."""
+    """With only ``default`` pip keeps version priority and says nothing more."""
     stock = dry_run(plugin_env, indexes, "foo", "onlyc", wheelnext=None, groups="default")
     only_default = run_pip(plugin_env, indexes, "--dry-run", "foo", "onlyc", groups="default")
     assert stock[1] == {"foo": "2.0", "onlyc": "1.0"}
@@ -339,7 +338,7 @@ def test_download_and_index_versions_obey_groups(
 
 
 def test_venv_isolation_is_refused(plugin_env: PipEnv, indexes: Indexes, tmp_path: Path) -> None:
-    """18: pip 26.2+'s venv isolation would install build dependencies without us."""
+    """pip 26.2+'s venv isolation would install build dependencies without us."""
     release = tuple(int(part) for part in plugin_env.pip_version.split(".")[:2])
     if release < (26, 2):
         pytest.skip(f"pip {plugin_env.pip_version} has no venv-isolation")

@@ -737,7 +737,7 @@ def test_plugin_providers_run_only_when_trusted(
 def test_download_wheel_and_wheels_named_by_url(
     plugin_env: PipEnv, variant_index: IndexServer, tmp_path: Path
 ) -> None:
-    """Pip download and pip wheel pick the variant; a variant wheel named by URL is
+    """pip download and pip wheel pick the variant; a variant wheel named by URL is
     checked against its own variant.json once downloaded."""
     settings = x86(tmp_path, '"v3", "v2", "v1"')
     for command, option in (("download", "-d"), ("wheel", "-w")):
