@@ -79,6 +79,7 @@ def main(argv: list[str]) -> int:
         # The whole suite measures branch coverage of the policy modules (the floor is in
         # pyproject.toml); a narrowed run would miss the floor for no fault of the code.
         coverage = ["--cov", "--cov-report=term:skip-covered"] if len(argv) == 1 else []
+        coverage += ["--durations=15"]
         failures += (
             run("pytest", [str(python), "-m", "pytest", *parallel, *coverage, *argv[1:]]) != 0
         )

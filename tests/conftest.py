@@ -40,9 +40,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(callspec.params["entry"].id))
 
 
+def _bounds(entries: list[pipenv.MatrixEntry]) -> list[pipenv.MatrixEntry]:
+    """The oldest and the newest pip of the matrix on this Python."""
+    own = [entry for entry in entries if entry.python == entries[0].python] or entries
+    return list({id(entry): entry for entry in (own[0], own[-1])}.values())
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "entry" in metafunc.fixturenames:
-        metafunc.parametrize("entry", MATRIX, ids=[entry.id for entry in MATRIX], scope="session")
+        entries = MATRIX
+        if metafunc.definition.get_closest_marker("pip_bounds") is not None:
+            entries = _bounds(MATRIX)
+        metafunc.parametrize("entry", entries, ids=[entry.id for entry in entries], scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -513,6 +513,30 @@ def _roll_back(install: _Install) -> None:
             os.rmdir(folder)
 
 
+def _rescan_pkg_resources() -> None:
+    """pip's pkg_resources backend (Python < 3.11 on older pips) lists what is installed
+    once, when first imported: after an undo it must look again."""
+    module: Any = sys.modules.get("pip._vendor.pkg_resources")
+    build = getattr(getattr(module, "WorkingSet", None), "_build_master", None)
+    if module is not None and callable(build):
+        with contextlib.suppress(Exception):
+            module.working_set = build()
+
+
+def _remove_partial_info_dir(lib_dir: str, info_dir: object) -> None:
+    """A ``.dist-info`` folder without METADATA is what an ended pip left half-written (a
+    complete one, restored or not, has METADATA): pip's pkg_resources backend would read it
+    as an installed project. The name comes from the journal: one folder name, nothing else."""
+    if not isinstance(info_dir, str) or not info_dir.endswith(".dist-info"):
+        return
+    if os.path.basename(info_dir) != info_dir or info_dir.startswith("."):
+        return
+    folder = os.path.join(lib_dir, info_dir)
+    complete = os.path.exists(os.path.join(folder, "METADATA"))
+    if os.path.isdir(folder) and not os.path.islink(folder) and not complete:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _command_run(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
@@ -642,6 +666,8 @@ def _recover(lib_dir: str, path: str) -> None:
         for folder in sorted(install.new_folders, key=len, reverse=True):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
+        _remove_partial_info_dir(lib_dir, info_dir)
+        _rescan_pkg_resources()
         project = wheel.split("-", 1)[0].lower()
         installed = any(
             name.lower().startswith(f"{project}-") and name.endswith(".dist-info")

@@ -98,7 +98,7 @@ def _check_chosen_variant(path: str, url: str, chosen: Chosen) -> None:
     """A variant wheel chosen by its index's metadata must be what that metadata says: its
     own ``variant.json`` names the label of its file name with the same properties (PEP 825).
     A wheel that lies is refused before anything is installed."""
-    from wheelnext_pip.variants.metadata import check_wheel_variant_json, parse_variant_metadata
+    from wheelnext_pip.variants.metadata import parse_variant_metadata
 
     filename = os.path.basename(path)
     parsed = variant_filename(filename)
@@ -106,7 +106,10 @@ def _check_chosen_variant(path: str, url: str, chosen: Chosen) -> None:
         if parsed is None or parsed.label != chosen.label:
             raise VariantError(f"was chosen as the variant {chosen.label!r}, but is not named so")
         document = parse_variant_metadata(_read_wheel_variant_json(path), filename)
-        check_wheel_variant_json(document, parsed.label)
+        # Published wheels of the legacy format list every label of their release: the
+        # file's own label must be among them, with the properties the index gave it.
+        if parsed.label not in document.variants:
+            raise VariantError(f"its variant.json does not describe {parsed.label!r}")
         own = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
         if own != sorted(chosen.properties):
             raise VariantError(
