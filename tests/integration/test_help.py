@@ -10,7 +10,8 @@ import pytest
 from tests._lib.index import IndexServer
 from tests._lib.pipenv import PipEnv
 
-pytestmark = pytest.mark.pipmatrix
+# What this checks is ours, not pip's: the oldest and the newest pip suffice.
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.pip_bounds]
 
 SUBCOMMANDS = ("doctor", "explain", "relink", "install", "download", "wheel")
 

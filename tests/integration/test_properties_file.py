@@ -14,7 +14,8 @@ from tests._lib.builders import make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-pytestmark = pytest.mark.pipmatrix
+# What this checks is ours, not pip's: the oldest and the newest pip suffice.
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.pip_bounds]
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 PROVIDERS = {

@@ -87,6 +87,7 @@ def chosen_labels(
 
 
 @pytest.mark.pipmatrix
+@pytest.mark.pip_bounds  # the published metadata and the CPU rules are ours to check
 @pytest.mark.parametrize(
     ("microarchitecture", "expected"),
     [

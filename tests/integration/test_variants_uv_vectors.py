@@ -17,7 +17,8 @@ import pytest
 from tests._lib.builders import make_wheel
 from tests._lib.pipenv import PipEnv
 
-pytestmark = pytest.mark.pipmatrix
+# What this checks is ours, not pip's: the oldest and the newest pip suffice.
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.pip_bounds]
 
 VECTORS = Path(__file__).resolve().parents[1] / "unit" / "data" / "vectors" / "uv"
 CASES: list[dict[str, Any]] = json.loads((VECTORS / "install.json").read_text())["cases"]
