@@ -9,12 +9,6 @@ from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip.extras import PLACEHOLDER
 
 
-def annotate_link(url: str, **fields: Any) -> None:
-    """Record facts about one file for the report (until every feature records them
-    through the run ledger's named methods)."""
-    _state.STATE.ledger.files.setdefault(url.split("#", 1)[0], {}).update(fields)
-
-
 def link_group(url: str) -> str | None:
     """The index group whose page listed this file, if index groups saw it."""
     group = _state.STATE.ledger.file_fields(url).get("index_group")

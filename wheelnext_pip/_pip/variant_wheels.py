@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from pip._internal.exceptions import UnsupportedWheel
 
-from wheelnext_pip._pip import report
+from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, argument
 from wheelnext_pip._pip.variant_run import (
     RUN,
@@ -91,7 +91,7 @@ def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> 
         )
     texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
     RUN.chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
-    report.annotate_link(url, variant_label=parsed.label, variant_properties=texts)
+    _state.STATE.ledger.variant_chosen(url, parsed.label, texts)
 
 
 def _check_chosen_variant(path: str, url: str, chosen: Chosen) -> None:

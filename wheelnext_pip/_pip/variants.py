@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pip._internal.exceptions import InstallationError
 
-from wheelnext_pip._pip import acceptance, report, variant_run, variant_wheels
+from wheelnext_pip import _state
+from wheelnext_pip._pip import acceptance, variant_run, variant_wheels
 from wheelnext_pip._pip.registry import (
     Call,
     PatchPoint,
@@ -282,7 +283,7 @@ def _accept(url: str, key: ReleaseKey, label: str) -> None:
     """A variant wheel that may be chosen: remember it for the report and the info line."""
     texts = judgment().properties_text(key, label)
     RUN.chosen_info[url] = variant_run.Chosen(key.project, label, texts)
-    report.annotate_link(url, variant_label=label, variant_properties=list(texts))
+    _state.STATE.ledger.variant_chosen(url, label, list(texts))
 
 
 def _judge(key: ReleaseKey, url: str, label: str) -> bool:
