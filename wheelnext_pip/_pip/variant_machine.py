@@ -172,7 +172,7 @@ def load_machine(
 ) -> Machine:
     """The machine these settings describe (reads ``variant-properties-file``; a broken
     file raises :class:`~wheelnext_pip.variants.errors.VariantError`)."""
-    from wheelnext_pip.variants.properties import load_properties_file
+    from wheelnext_pip.variants._properties_file import load_properties_file
     from wheelnext_pip.variants.providers import ProviderSettings
 
     user_properties: dict[str, NamespaceProperties] = {}
