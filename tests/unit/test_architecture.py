@@ -22,13 +22,13 @@ POLICY_MODULES = (
     "wheelnext_pip.build_isolation",
     "wheelnext_pip.variants.filenames",
     "wheelnext_pip.variants.metadata",
+    "wheelnext_pip.variants.microarch",
+    "wheelnext_pip.variants.plugins",
     "wheelnext_pip.variants.ordering",
     "wheelnext_pip.variants.properties",
     "wheelnext_pip.variants.providers",
     "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.markers",
-    "wheelnext_pip.variants.microarch",
-    "wheelnext_pip.variants.plugins",
 )
 #: What a policy module may not reach, directly or through what it imports.
 NOT_FOR_POLICY = (
