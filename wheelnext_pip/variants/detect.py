@@ -56,6 +56,9 @@ __all__ = [
 STANDIN_PREFIX = "plugin__"
 
 
+# -- dispatch ----------------------------------------------------------------------------------
+
+
 def forced_namespaces(environ: Mapping[str, str]) -> frozenset[str]:
     """The built-in namespaces whose answer an override variable sets (or shapes) here."""
     forced = set()
@@ -84,8 +87,6 @@ def _combined(uv_style: Detection, standin: Detection) -> Detection:
         tuple(dict.fromkeys((*uv_style.notes, *standin.notes))),
     )
 
-
-# -- dispatch ----------------------------------------------------------------------------------
 
 #: With an explicit target (``--platform`` …) the host cannot be probed: the target is taken to
 #: be the baseline the reference installer (uv) assumes, x86-64-v2 and Armv8-A, so both tools
