@@ -115,7 +115,8 @@ def _variant_providers_section(settings: Settings | None) -> Any:
     """Each built-in provider's answer here, where it came from, and what the user's
     ``variant-properties-file`` changes."""
     from wheelnext_pip.variants import detect
-    from wheelnext_pip.variants.properties import load_properties_file, properties_file_notes
+    from wheelnext_pip.variants._properties_file import load_properties_file
+    from wheelnext_pip.variants.properties import properties_file_notes
 
     user: dict[str, Any] = {}
     lines = []

@@ -45,7 +45,7 @@ class Machine:
     def detect(self, namespace: str) -> NamespaceProperties | None:
         """A built-in provider's answer: from the on-disk cache while the machine's
         fingerprint (driver, GPUs, CPU flags, override variables) is unchanged."""
-        from wheelnext_pip.variants.cache import (
+        from wheelnext_pip.variants._detection_cache import (
             detection_cache_key,
             load_detection_cache,
             store_detection_cache,
@@ -94,12 +94,12 @@ class Machine:
         if key not in self.answers:
             # Imported only when a trusted plugin must run (rare; resolution has not reached
             # installation, so pip's late-import guard is not involved).
-            from wheelnext_pip.variants import plugins
+            from wheelnext_pip.variants import _plugin_env
 
-            environment = plugins.PluginEnvironment(
+            environment = _plugin_env.PluginEnvironment(
                 cache_dir=pip_cache_dir(), pip_install_args=tuple(self.index_arguments())
             )
-            self.answers[key] = plugins.answer_trusted_plugin(
+            self.answers[key] = _plugin_env.answer_trusted_plugin(
                 decision,
                 environment=environment,
                 trusted=self.settings.trust_providers,
@@ -172,7 +172,7 @@ def load_machine(
 ) -> Machine:
     """The machine these settings describe (reads ``variant-properties-file``; a broken
     file raises :class:`~wheelnext_pip.variants.errors.VariantError`)."""
-    from wheelnext_pip.variants.properties import load_properties_file
+    from wheelnext_pip.variants._properties_file import load_properties_file
     from wheelnext_pip.variants.providers import ProviderSettings
 
     user_properties: dict[str, NamespaceProperties] = {}
@@ -192,18 +192,9 @@ def load_machine(
 
 def fingerprint() -> dict[str, str]:
     """What the cached detection answers depend on."""
-    from wheelnext_pip.variants.cache import fingerprint_inputs, read_nvidia_driver_state
-    from wheelnext_pip.variants.detect import read_linux_cpu_flags
+    from wheelnext_pip.variants._detection_cache import machine_fingerprint
 
-    driver, gpus = read_nvidia_driver_state()
-    return fingerprint_inputs(
-        machine=platform.machine(),
-        system=platform.system(),
-        environ=os.environ,
-        nvidia_driver=driver,
-        gpus=gpus,
-        cpu_flags=read_linux_cpu_flags(),
-    )
+    return machine_fingerprint(os.environ)
 
 
 def detection_cache_dir() -> str | None:
