@@ -16,6 +16,7 @@ pip's "best version anywhere".
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 import os
@@ -148,8 +149,11 @@ class _FinderState:
     warned: set[tuple[str, str]] = field(default_factory=set)
 
 
-_CURRENT_PAGE: list[_Page] = []
-_SUMMARY_SAID: list[bool] = []
+#: The page whose links pip is reading now (set around pip's page fetch and read by the
+#: response hooks below it): a dynamic scope, not run state.
+_CURRENT_PAGE: contextvars.ContextVar[_Page | None] = contextvars.ContextVar(
+    "wheelnext_pip_index_group_page", default=None
+)
 
 
 def needed(settings: Settings) -> bool:
@@ -193,8 +197,7 @@ def _walk(finder: Any, state: _FinderState, project: str) -> GroupWalk:
         for base, location in zip(scope.index_urls, locations):
             walk.pages[location] = _Page(key, layout.group_of(base), base, location)
         state.walks[key] = walk
-        if not _SUMMARY_SAID:
-            _SUMMARY_SAID.append(True)
+        if _state.STATE.ledger.first_time("index-groups:summary"):
             logger.info("wheelnext-pip: %s", layout.describe())
     return walk
 
@@ -368,11 +371,11 @@ def _process_project_url(call: Call, proceed: Proceed) -> Any:
         return []  # a higher group serves this project: no request at all
     if page.candidates is not None:
         return list(page.candidates)
-    _CURRENT_PAGE.append(page)
+    token = _CURRENT_PAGE.set(page)
     try:
         candidates = proceed()
     finally:
-        _CURRENT_PAGE.pop()
+        _CURRENT_PAGE.reset(token)
     if page.redirect is not None:
         logger.log(VERBOSE, "wheelnext-pip: %s", _redirect_text(walk, page, page.redirect))
     page.candidates = list(candidates)
@@ -413,7 +416,7 @@ def _failure_name(exc: BaseException) -> str:
 
 
 def _get_simple_response(call: Call, proceed: Proceed) -> Any:
-    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    page = _CURRENT_PAGE.get()
     try:
         response = proceed()
     except BaseException as exc:
@@ -432,7 +435,7 @@ def _get_simple_response(call: Call, proceed: Proceed) -> Any:
 
 
 def _parse_links(call: Call, proceed: Proceed) -> Any:
-    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    page = _CURRENT_PAGE.get()
     if page is None:
         return proceed()
     content = call["page"]
