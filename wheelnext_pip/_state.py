@@ -62,6 +62,10 @@ class DefaultExtrasLedger:
     announced: set[tuple[str, str]] = field(default_factory=set)
     #: How often the resolution was run again (for ``-v`` and the benchmarks).
     restarts: int = 0
+    #: id(requirement) -> requirement, for pip's Requirements parsed from ``name[]`` (the
+    #: user's opt-out). The strong reference keeps the id from being reused; pip caches
+    #: parsing, so this stays small.
+    empty_brackets: dict[int, Any] = field(default_factory=dict)
     # Per attempt of the resolution:
     #: Projects first seen declaring defaults in this attempt.
     discovered_now: set[str] = field(default_factory=set)
