@@ -208,3 +208,62 @@ def test_explain_names_the_source_of_each_version(
         "  abi_dependency properties: built-in abi_dependency: torchlike: not installed and "
         "not to be installed\n"
     ) in nothing.stdout
+
+
+def test_the_prefix_is_the_environment(
+    plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "prefix"
+    installed = plugin_env.pip(
+        "install", "--index-url", abi_index.index_url, "--prefix", str(prefix),
+        "torchlike==2.9.0", wheelnext="1",
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    result = _pip(plugin_env, abi_index, "--prefix", str(prefix), "visionkit")
+    assert result.returncode == 0, result.stderr
+    assert _chosen(result.stdout) == "variant tl29 chosen (abi_dependency :: torchlike :: 2.9)"
+
+
+def test_an_explicit_target_without_a_folder_reads_no_environment(
+    fresh_plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
+) -> None:
+    installed = fresh_plugin_env.pip(
+        "install", "--index-url", abi_index.index_url, "torchlike==2.8.0", wheelnext="1"
+    )
+    assert installed.returncode == 0, installed.stderr
+    download = (
+        "download", "--no-deps", "-d", str(tmp_path / "d"), "--index-url", abi_index.index_url,
+        "--platform", "linux_aarch64", "--only-binary=:all:", "visionkit",
+    )  # fmt: skip
+    result = fresh_plugin_env.pip(*download, wheelnext="1")
+    assert result.returncode == 0, result.stderr
+    assert _chosen(result.stdout) == "variant null chosen (no properties)"
+    assert (
+        "wheelnext-pip: abi_dependency: the running environment is not the explicit target's "
+        "(--platform linux_aarch64)" in result.stdout
+    )
+    forced = fresh_plugin_env.pip(
+        *download, wheelnext="1", env={"VARIANT_ABI_DEPENDENCY": "torchlike==2.9.0"}
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert _chosen(forced.stdout) == "variant tl29 chosen (abi_dependency :: torchlike :: 2.9)"
+    assert "running environment is not" not in forced.stdout
+
+
+def test_doctor_names_the_sources(plugin_env: PipEnv) -> None:
+    good = plugin_env.run(
+        ["-m", "wheelnext_pip", "doctor"],
+        wheelnext="1",
+        env={"VARIANT_ABI_DEPENDENCY": "torchlike==2.9.0"},
+    )
+    line = next(x.strip() for x in good.stdout.splitlines() if "abi_dependency (PEP" in x)
+    assert line.startswith(
+        "abi_dependency (PEP 850 built-in): versions from VARIANT_ABI_DEPENDENCY "
+        "(torchlike 2.9.0), else the version this command installs"
+    )
+    assert "else installed in the target environment (--target, --prefix, else " in line
+    bad = plugin_env.run(
+        ["-m", "wheelnext_pip", "doctor"], wheelnext="1", env={"VARIANT_ABI_DEPENDENCY": "x"}
+    )
+    assert bad.returncode != 0
+    assert "VARIANT_ABI_DEPENDENCY: 'x' is not name==version" in bad.stdout

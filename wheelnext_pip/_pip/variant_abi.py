@@ -157,6 +157,13 @@ def _installed(target: object | None) -> dict[str, KnownVersion]:
     ABI.installed = {}
     found = _environment(target)
     if found is None:
+        logger.info(
+            "wheelnext-pip: abi_dependency: the running environment is not the explicit "
+            "target's (%s); only %s, this command's pins and a variant-properties-file count "
+            "(or name the target's folder with --target)",
+            getattr(target, "text", "an explicit target"),
+            "VARIANT_ABI_DEPENDENCY",
+        )
         return ABI.installed
     paths, where = found
     from pip._internal.metadata import get_default_environment, get_environment
@@ -191,7 +198,6 @@ def known_versions(features: tuple[str, ...], target: object | None) -> dict[str
 
     override = parse_override(os.environ.get(OVERRIDE_VARIABLE, ""))
     pinned = _resolver_pins()
-    installed = _installed(target)
     known: dict[str, KnownVersion] = {}
     for feature in features:
         if feature in override:
@@ -204,6 +210,7 @@ def known_versions(features: tuple[str, ...], target: object | None) -> dict[str
             pin = f"{TO_BE_INSTALLED}, {project}=={version}"
             known[feature] = KnownVersion(project, version, pin)
         else:
+            installed = _installed(target)
             if feature in installed:
                 known[feature] = installed[feature]
             if feature in ABI.root_unpinned:
