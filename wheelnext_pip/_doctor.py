@@ -136,7 +136,8 @@ def _abi_dependency_doctor(user: dict[str, Any]) -> dict[str, Any]:
         "the command)",
         f"installed in the target environment (--target, --prefix, else {sys.prefix})",
     ]
-    line = f"{ABI_DEPENDENCY} (PEP 850 built-in): versions from " + ", else ".join(sources)
+    line = f"{ABI_DEPENDENCY} (PEP 850 built-in) takes each version from: "
+    line += ", else ".join(sources)
     if problem:
         line += f"; {problem}"
     return {"line": line, "sources": sources, "problem": problem}

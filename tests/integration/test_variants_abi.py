@@ -258,7 +258,7 @@ def test_doctor_names_the_sources(plugin_env: PipEnv) -> None:
     )
     line = next(x.strip() for x in good.stdout.splitlines() if "abi_dependency (PEP" in x)
     assert line.startswith(
-        "abi_dependency (PEP 850 built-in): versions from VARIANT_ABI_DEPENDENCY "
+        "abi_dependency (PEP 850 built-in) takes each version from: VARIANT_ABI_DEPENDENCY "
         "(torchlike 2.9.0), else the version this command installs"
     )
     assert "else installed in the target environment (--target, --prefix, else " in line
