@@ -267,3 +267,12 @@ def test_doctor_names_the_sources(plugin_env: PipEnv) -> None:
     )
     assert bad.returncode != 0
     assert "VARIANT_ABI_DEPENDENCY: 'x' is not name==version" in bad.stdout
+
+
+def test_a_wheel_file_of_the_same_command_decides(
+    plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
+) -> None:
+    wheel = make_wheel(tmp_path, "torchlike", "2.9.0")
+    result = _pip(plugin_env, abi_index, str(wheel), "visionkit")
+    assert result.returncode == 0, result.stderr
+    assert _chosen(result.stdout) == "variant tl29 chosen (abi_dependency :: torchlike :: 2.9)"

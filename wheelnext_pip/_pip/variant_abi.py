@@ -92,9 +92,14 @@ def _resolution_starts(call: Call) -> None:
 
 
 def _exact_pin(requirement: Any) -> str | None:
-    candidate = getattr(requirement, "candidate", None)  # a direct URL or file
-    if candidate is not None and getattr(candidate, "version", None) is not None:
-        return str(candidate.version)
+    # A direct URL or file: its version only when pip knows it already (asking for it could
+    # make pip download or build it before its resolution starts).
+    candidate = getattr(requirement, "candidate", None)
+    known = getattr(candidate, "_version", None)
+    if known is None and "dist" in getattr(candidate, "__dict__", {}):
+        known = getattr(candidate, "version", None)  # prepared already: pip read its metadata
+    if known is not None:
+        return str(known)
     req = getattr(getattr(requirement, "_ireq", None), "req", None)
     return _exact_version(getattr(req, "specifier", None))
 
