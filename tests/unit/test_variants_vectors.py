@@ -53,6 +53,8 @@ VECTOR_A_WHEEL_LABELS = [*VECTOR_A["variants"], "missing"]
 
 
 def no_answer(decision: ProviderDecision) -> NamespaceProperties | None:
+    if decision.source == "abi-dependency":
+        return None  # uv does not select on it; here: none of its distributions is known
     raise AssertionError(f"nothing should need running here: {decision}")
 
 
