@@ -16,7 +16,9 @@ from tests._lib.builders import make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-pytestmark = [pytest.mark.pipmatrix]
+# The installed versions are read through pip's metadata backend (pkg_resources before
+# Python 3.11): the edge runs matter.
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 #: visionkit 1.0 is built against torchlike 2.8 or 2.9 (and a null build).
