@@ -24,11 +24,11 @@ from pip._internal.exceptions import UnsupportedWheel
 from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, argument
 from wheelnext_pip._pip.variant_run import (
-    RUN,
     Chosen,
     judge_pending,
     judgment,
     machine,
+    run,
     url_of,
     variant_filename,
     warn_once,
@@ -90,7 +90,7 @@ def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> 
             f"support: {describe_unsupported(properties, supported)}"
         )
     texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
-    RUN.chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
+    run().chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
     _state.STATE.ledger.variant_chosen(url, parsed.label, texts)
 
 
@@ -128,7 +128,7 @@ def _prepare_linked_requirements_more(call: Call, result: Any) -> Any:
     that was chosen by index metadata against its own ``variant.json``."""
     for req in call["reqs"]:
         link = getattr(req, "link", None)
-        chosen = RUN.chosen_info.get(url_of(link)) if link is not None else None
+        chosen = run().chosen_info.get(url_of(link)) if link is not None else None
         path = getattr(req, "local_file_path", None)
         if chosen is not None and isinstance(path, str) and os.path.isfile(path):
             _check_chosen_variant(path, url_of(link), chosen)
@@ -156,7 +156,7 @@ def _check_metadata_consistency(
     candidate = args[0]
     link = getattr(candidate, "_link", None)
     parsed = variant_filename(getattr(link, "filename", ""))
-    if parsed is None or getattr(link, "is_file", True) or url_of(link) in RUN.chosen_info:
+    if parsed is None or getattr(link, "is_file", True) or url_of(link) in run().chosen_info:
         return result  # not a variant, checked already, or chosen from an index
     path = getattr(getattr(candidate, "_ireq", None), "local_file_path", None)
     if isinstance(path, str) and os.path.isfile(path):
@@ -190,8 +190,8 @@ def hint_other_variant(dist: Any, finder: Any) -> None:
         finder.find_best_candidate(project)  # pip took the installed one without asking
         judge_pending(project)
     for _, ranking in judgment().releases_of(project, version)[:1]:
-        if ranking.labels and ranking.labels[0] != label and project not in RUN.announced:
-            RUN.announced.add(project)
+        if ranking.labels and ranking.labels[0] != label and project not in run().announced:
+            run().announced.add(project)
             logger.info(
                 "wheelnext-pip: %s %s is installed as variant %s; variant %s fits this machine "
                 "better (pip keeps an installed release: add --force-reinstall to switch)",
