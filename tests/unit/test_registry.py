@@ -323,6 +323,26 @@ def test_a_failing_hook_of_a_fail_closed_set_stops_pip(kind: str, counted: Count
     assert _state.STATE.is_live("demo")
 
 
+def test_a_set_may_stop_on_internal_errors_and_yet_be_optional(counted: Counter) -> None:
+    """``hooks_fail_closed``: an internal error stops pip, a set that cannot be applied
+    does not (stock pip is safe without it)."""
+    from pip._internal.exceptions import InstallationError
+
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    closed = PatchSet(
+        "demo", (contract_point("after", after),), hooks_fail_closed=True, risk="risk it"
+    )
+    assert closed.stops_on_internal_error and not closed.fail_closed
+    assert PatchSet("x", (), fail_closed=True).stops_on_internal_error
+    assert not PatchSet("x", (), fail_closed=True, hooks_fail_closed=False).stops_on_internal_error
+    registry.apply_set(closed)
+    with pytest.raises(InstallationError, match="stopping rather than risk it"):
+        Searcher().find("a")
+    assert len(counted.calls) == 1
+
+
 def test_our_errors_become_one_pip_error_and_pip_errors_pass(counted: Counter) -> None:
     from pip._internal.exceptions import InstallationError, InvalidWheel
 
