@@ -391,3 +391,25 @@ def test_pip_errors_of_pip_s_function_reach_the_caller_through_every_form(
     with pytest.raises(registry.Passthrough):
         Searcher().find("a")
     assert _state.STATE.is_live("demo")
+
+
+def test_symlinks_pip_tools_and_variant_wheels_hooks_follow_the_contract() -> None:
+    """No raw hook is left in these patch modules; symlinks stops pip on an internal error
+    of a hook, and only warns when it cannot be applied (stock pip refuses its wheels)."""
+    from wheelnext_pip._pip import piptools, symlinks, variant_wheels
+
+    sets = (
+        symlinks.SYMLINKS,
+        piptools.START,
+        piptools.OUTPUT,
+        piptools.KEEP_PLUGIN,
+        piptools.VARIANT_HASHES,
+        piptools.HASH_SOURCES,
+    )
+    points = [*variant_wheels.POINTS]
+    for patch_set in sets:
+        for entry in patch_set.entries:
+            points.extend(entry if isinstance(entry, tuple) else (entry,))
+    assert [point.ident for point in points if point.kind == "raw"] == []
+    assert symlinks.SYMLINKS.stops_on_internal_error
+    assert not symlinks.SYMLINKS.fail_closed
