@@ -17,12 +17,12 @@ import json
 import logging
 import os
 import zipfile
-from typing import Any, Callable
+from typing import Any
 
 from pip._internal.exceptions import UnsupportedWheel
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.registry import Call, PatchPoint, argument
+from wheelnext_pip._pip.registry import Call, PatchPoint
 from wheelnext_pip._pip.variant_run import (
     Chosen,
     judge_pending,
@@ -135,25 +135,19 @@ def _prepare_linked_requirements_more(call: Call, result: Any) -> Any:
     return result
 
 
-def _fail_if_link_is_unsupported_wheel(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _fail_if_link_is_unsupported_wheel(call: Call, result: Any) -> Any:
     """A local variant wheel named directly is checked at once."""
-    result = original(*args, **kwargs)
-    link = argument(args, kwargs, 1, "link")
+    link = call["link"]
     parsed = variant_filename(getattr(link, "filename", ""))
     if parsed is not None and getattr(link, "is_file", False):
         _check_direct_variant(parsed, link.file_path, url_of(link))
     return result
 
 
-def _check_metadata_consistency(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _check_metadata_consistency(call: Call, result: Any) -> Any:
     """A variant wheel named by URL is checked once pip has downloaded it, before any
     installation starts."""
-    result = original(*args, **kwargs)
-    candidate = args[0]
+    candidate = call["self"]
     link = getattr(candidate, "_link", None)
     parsed = variant_filename(getattr(link, "filename", ""))
     if parsed is None or getattr(link, "is_file", True) or url_of(link) in run().chosen_info:
@@ -211,11 +205,11 @@ POINTS = (
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.factory",
         "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
-        params=("self", "link"),
+        params=("self", "link"), kind="after",
     ),
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.candidates",
         "_InstallRequirementBackedCandidate._check_metadata_consistency",
-        _check_metadata_consistency, params=("self", "dist"),
+        _check_metadata_consistency, params=("self", "dist"), kind="after",
     ),
 )  # fmt: skip
