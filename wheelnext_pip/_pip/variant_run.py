@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.variant_machine import Machine, load_machine
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.variants.errors import VariantError, VariantHashMismatch
 from wheelnext_pip.variants.filenames import (
@@ -25,6 +24,7 @@ from wheelnext_pip.variants.filenames import (
 )
 
 if TYPE_CHECKING:
+    from wheelnext_pip._pip.variant_machine import Machine
     from wheelnext_pip.variants.judgment import Judgment, MetadataPage, ReleaseKey
     from wheelnext_pip.variants.metadata import VariantMetadata
     from wheelnext_pip.variants.ordering import VariantRanking
@@ -138,6 +138,9 @@ def contained(where: str, exc: BaseException) -> None:
 def machine() -> Machine:
     record = run()
     if record.machine is None:
+        # Detection and the providers load with the first release that has variant wheels.
+        from wheelnext_pip._pip.variant_machine import load_machine
+
         record.machine = load_machine(settings(), lambda: tuple(record.index_arguments))
     return record.machine
 
