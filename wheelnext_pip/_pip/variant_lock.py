@@ -6,7 +6,9 @@ Writing (``pip lock``, pip 25.1+):
 - ``Resolver.resolve``: for each locked release that has variant wheels, every wheel of
   that release that pip's finder accepted for this interpreter is gathered (every variant
   whose label the release's metadata lists, and the ordinary wheels), with the hash the
-  index page gives; a wheel the page gives no hash for is downloaded and hashed (sha256).
+  index page gives; a wheel listed without a hash (a ``--find-links`` folder, a page
+  without hash fragments) is downloaded with pip's session and hashed (sha256), as pip
+  hashes the wheel it chose.
 - ``tomli_w.dumps`` (the writer pip hands the lock to): those wheels join pip's own entry
   in ``[[packages.wheels]]``, and the release's metadata is inlined as
   ``[packages.variants-json]``. A release without variant wheels is left as pip wrote it.
@@ -165,6 +167,7 @@ def _note_release(finder: Any, project: str, chosen: Any) -> None:
     }
     if not labels:
         return
+    kept.sort(key=lambda link: str(link.filename))
     entries = [_wheel_entry(link) for link in kept if url_of(link) != chosen_url]
     table = variants_table(combined, labels)
     LOCK.releases[(project, _normal_version(version_text))] = (entries, table)
@@ -181,10 +184,10 @@ def _wheel_entry(link: Any) -> dict[str, object]:
 
 
 def _download_sha256(link: Any) -> str:
-    """The index gives no hash: the lock still needs one (PEP 751), so the wheel is
+    """The page or folder gives no hash: the lock still needs one (PEP 751), so the wheel is
     downloaded with pip's session and hashed; nothing is kept."""
     logger.info(
-        "wheelnext-pip: %s: the index gives no hash for it; downloading it to hash it for the lock",
+        "wheelnext-pip: %s: no hash is listed for it; downloading it to hash it for the lock",
         link.filename,
     )
     try:
