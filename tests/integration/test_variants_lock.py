@@ -44,6 +44,8 @@ LABELS = {
 #: The machine that makes the lock, and two that install from it.
 CUDA13 = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "13.0"}
 CUDA12 = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+#: A dependency of the CUDA 13 variant only (PEP 825 variant marker).
+CUDA13_MARKER = '"nvidia :: cuda_version_lower_bound :: 13.0" in variant_properties'
 #: Nothing listens there: any index request fails.
 NO_INDEX = "http://127.0.0.1:9/simple/"
 
@@ -75,16 +77,18 @@ def needs_lock_install(env: PipEnv) -> None:
 @pytest.fixture(scope="module")
 def lock_dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """gpukit 1.0: four variant wheels, one the metadata does not list, a plain wheel;
-    plainkit 1.0 (its dependency): no variants."""
+    its dependencies plainkit 1.0 and, for a variant with CUDA 13 properties, cudakit 1.0."""
     d = tmp_path_factory.mktemp("lock-dists")
+    requires = ["plainkit", f"cudakit; {CUDA13_MARKER}"]
     for label in [*LABELS, "ghost"]:
         own = document({label: LABELS[label]} if label in LABELS else {})
         make_wheel(
             d, "gpukit", "1.0", filename=f"gpukit-1.0-py3-none-any-{label}.whl",
-            requires_dist=["plainkit"], extra_dist_info={"variant.json": json.dumps(own)},
+            requires_dist=requires, extra_dist_info={"variant.json": json.dumps(own)},
         )  # fmt: skip
-    make_wheel(d, "gpukit", "1.0", requires_dist=["plainkit"])
+    make_wheel(d, "gpukit", "1.0", requires_dist=["plainkit"])  # stock pip can read it
     make_wheel(d, "plainkit", "1.0")
+    make_wheel(d, "cudakit", "1.0")
     (d / "gpukit-1.0-variants.json").write_text(json.dumps(document(LABELS)))
     return d
 
@@ -220,9 +224,24 @@ def test_installing_from_a_lock_asks_no_index(
     assert result.returncode == 0, result.stdout + result.stderr
     assert installed_label(target) == "cu12"
     assert sorted(lock_index.requested_paths()) == [
+        "/files/cudakit-1.0-py3-none-any.whl",  # pip installs what the lock lists
         "/files/gpukit-1.0-py3-none-any-cu12.whl",
         "/files/plainkit-1.0-py3-none-any.whl",
     ]
+
+
+def test_variant_markers_are_evaluated_for_the_locked_variant(
+    plugin_env: PipEnv, lock_index: IndexServer, tmp_path: Path
+) -> None:
+    """The lock holds the dependencies of the variant chosen where it is made: cudakit on
+    the CUDA 13 machine only."""
+    needs_lock(plugin_env)
+    index = ("--index-url", lock_index.index_url)
+    cuda13 = tomllib.loads(lock(plugin_env, tmp_path / "a" / "pylock.toml", *index))
+    cuda12 = tomllib.loads(lock(plugin_env, tmp_path / "b" / "pylock.toml", *index, machine=CUDA12))
+    assert [p["name"] for p in cuda13["packages"]] == ["cudakit", "gpukit", "plainkit"]
+    assert [p["name"] for p in cuda12["packages"]] == ["gpukit", "plainkit"]
+    assert cuda13["packages"][1]["wheels"] == cuda12["packages"][0]["wheels"]
 
 
 def locked_text(plugin_env: PipEnv, lock_dists: Path, tmp_path: Path) -> tuple[Path, str]:
