@@ -303,3 +303,28 @@ def test_stock_pip_refuses_a_lock_with_variant_wheels(
         assert result.returncode == 1
         assert "Invalid pylock file" in result.stderr
         assert "Invalid wheel filename 'gpukit-1.0-py3-none-any-" in result.stderr
+
+
+def test_variant_labels_apply_to_a_lock_and_nothing_fitting_is_one_line(
+    plugin_env: PipEnv, lock_dists: Path, tmp_path: Path
+) -> None:
+    """``variant-labels`` picks among the locked wheels as among an index's; a label this
+    machine does not support leaves nothing to install: one line naming the lock."""
+    needs_lock_install(plugin_env)
+    pylock, _ = locked_text(plugin_env, lock_dists, tmp_path)
+    target = tmp_path / "target"
+    labels = {"WHEELNEXT_PIP_VARIANT_LABELS": "gpukit=cu12"}
+    result = install(plugin_env, pylock, target, {**CUDA13, **labels})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_label(target) == "cu12"
+    refused = tmp_path / "refused"
+    labels = {"WHEELNEXT_PIP_VARIANT_LABELS": "gpukit=cu13"}
+    result = install(plugin_env, pylock, refused, {**CUDA12, **labels})
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(
+        f"ERROR: wheelnext-pip: {pylock}: gpukit 1.0: no wheel the lock lists fits this machine"
+    ), errors
+    assert "cu13: " in errors[0]
+    assert not refused.exists() or not any(refused.iterdir())
