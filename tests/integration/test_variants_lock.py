@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,10 @@ LABELS = {
 #: The machine that makes the lock, and two that install from it.
 CUDA13 = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "13.0"}
 CUDA12 = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+LEGACY = (
+    Path(__file__).resolve().parents[1] / "unit" / "data" / "variants" / "torch-2.9.0-variants.json"
+)
+LEGACY_LABELS = ("cuda12.6", "cuda13.0", "null")
 #: A dependency of the CUDA 13 variant only (PEP 825 variant marker).
 CUDA13_MARKER = '"nvidia :: cuda_version_lower_bound :: 13.0" in variant_properties'
 #: Nothing listens there: any index request fails.
@@ -90,6 +95,13 @@ def lock_dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_wheel(d, "plainkit", "1.0")
     make_wheel(d, "cudakit", "1.0")
     (d / "gpukit-1.0-variants.json").write_text(json.dumps(document(LABELS)))
+    # legacy v0.0.3 metadata as published (torch 2.9.0's file, for a stand-in project)
+    for label in LEGACY_LABELS:
+        make_wheel(
+            d, "torchish", "2.9.0", filename=f"torchish-2.9.0-py3-none-any-{label}.whl",
+            extra_dist_info={"variant.json": LEGACY.read_text()},
+        )  # fmt: skip
+    shutil.copyfile(LEGACY, d / "torchish-2.9.0-variants.json")
     return d
 
 
@@ -97,9 +109,11 @@ def lock_dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def lock_index(tmp_path_factory: pytest.TempPathFactory, lock_dists: Path) -> Iterator[IndexServer]:
     root = tmp_path_factory.mktemp("lock-index")
     wheels = sorted(lock_dists.glob("*.whl"))
-    write_simple_index(
-        root / "www", wheels, extra_files={"gpukit": [lock_dists / "gpukit-1.0-variants.json"]}
-    )
+    metadata = {
+        name: [lock_dists / f"{name}-{version}-variants.json"]
+        for name, version in (("gpukit", "1.0"), ("torchish", "2.9.0"))
+    }
+    write_simple_index(root / "www", wheels, extra_files=metadata)
     with IndexServer(root / "www") as server:
         yield server
 
@@ -328,3 +342,35 @@ def test_variant_labels_apply_to_a_lock_and_nothing_fitting_is_one_line(
     ), errors
     assert "cu13: " in errors[0]
     assert not refused.exists() or not any(refused.iterdir())
+
+
+def test_published_legacy_metadata_is_inlined_as_published(
+    plugin_env: PipEnv, lock_index: IndexServer, tmp_path: Path
+) -> None:
+    """torch 2.9.0's v0.0.3 file (the format public variant indexes serve) goes into the
+    lock as it is, less the labels without a wheel, and decides on the installing machine."""
+    needs_lock(plugin_env)
+    gpu = {**CUDA13, "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0"}
+    pylock = tmp_path / "pylock.toml"
+    text = lock(
+        plugin_env, pylock, "--index-url", lock_index.index_url, machine=gpu, project="torchish"
+    )
+    (torchish,) = tomllib.loads(text)["packages"]
+    raw = json.loads(LEGACY.read_text())
+    raw["variants"] = {label: raw["variants"][label] for label in LEGACY_LABELS}
+    assert torchish["variants-json"] == raw
+    assert len(torchish["wheels"]) == len(LEGACY_LABELS)
+    if pip_release(plugin_env) < (26, 2):
+        return
+    labels = []
+    for name, machine in (("a", gpu), ("b", {})):
+        target, report = tmp_path / name, tmp_path / f"{name}.json"
+        result = plugin_env.pip(
+            "install", "--target", target, "--report", report, "--index-url", NO_INDEX,
+            "-r", pylock, wheelnext="1", env=machine,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert list(target.glob("torchish-2.9.0.dist-info")), result.stdout
+        (item,) = json.loads(report.read_text())["install"]
+        labels.append(item["wheelnext"]["variant_label"])
+    assert labels == ["cuda13.0", "null"]
