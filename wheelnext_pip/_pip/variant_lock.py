@@ -167,7 +167,7 @@ def _note_release(finder: Any, project: str, chosen: Any) -> None:
     }
     if not labels:
         return
-    kept.sort(key=lambda link: str(link.filename))
+    kept.sort(key=filename_of)
     entries = [_wheel_entry(link) for link in kept if url_of(link) != chosen_url]
     table = variants_table(combined, labels)
     LOCK.releases[(project, _normal_version(version_text))] = (entries, table)
@@ -180,7 +180,8 @@ def _wheel_entry(link: Any) -> dict[str, object]:
         hashes = {str(hash_name): str(hash_value)}
     else:
         hashes = {"sha256": _download_sha256(link)}
-    return {"name": link.filename, "url": link.url_without_fragment, "hashes": hashes}
+    # The name the page declares (PEP 691 ``filename``): a variant's label is in it.
+    return {"name": filename_of(link), "url": link.url_without_fragment, "hashes": hashes}
 
 
 def _download_sha256(link: Any) -> str:
