@@ -26,6 +26,7 @@ POLICY_MODULES = (
     "wheelnext_pip.variants.providers",
     "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.markers",
+    "wheelnext_pip.variants.lock",
 )
 #: What a policy module may not reach, directly or through what it imports.
 NOT_FOR_POLICY = (
