@@ -107,13 +107,24 @@ def lock_dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def lock_index(tmp_path_factory: pytest.TempPathFactory, lock_dists: Path) -> Iterator[IndexServer]:
+    """The same files on an HTTP index, plus a yanked gpukit cu11 wheel (PEP 592) that the
+    index's metadata lists."""
     root = tmp_path_factory.mktemp("lock-index")
-    wheels = sorted(lock_dists.glob("*.whl"))
+    extra = root / "extra"
+    cu11 = {"cu11": {"nvidia": {"cuda_version_lower_bound": ["11.0"]}}}
+    yanked = make_wheel(
+        extra, "gpukit", "1.0", filename="gpukit-1.0-py3-none-any-cu11.whl",
+        extra_dist_info={"variant.json": json.dumps(document(cu11))},
+    )  # fmt: skip
+    (extra / "gpukit-1.0-variants.json").write_text(json.dumps(document({**LABELS, **cu11})))
     metadata = {
-        name: [lock_dists / f"{name}-{version}-variants.json"]
-        for name, version in (("gpukit", "1.0"), ("torchish", "2.9.0"))
+        "gpukit": [extra / "gpukit-1.0-variants.json"],
+        "torchish": [lock_dists / "torchish-2.9.0-variants.json"],
     }
-    write_simple_index(root / "www", wheels, extra_files=metadata)
+    wheels = [*sorted(lock_dists.glob("*.whl")), yanked]
+    write_simple_index(
+        root / "www", wheels, extra_files=metadata, yanked={yanked.name: "broken build"}
+    )
     with IndexServer(root / "www") as server:
         yield server
 
@@ -157,8 +168,9 @@ def test_the_lock_lists_every_variant_and_inlines_the_metadata(
     plugin_env: PipEnv, lock_index: IndexServer, lock_dists: Path, tmp_path: Path
 ) -> None:
     """Every variant wheel the metadata lists and the plain wheel, each with the index's
-    sha256; the metadata inlined with its $schema; the unlisted label left out; the
-    dependency without variants as pip writes it."""
+    sha256; the metadata inlined with its $schema, less the label whose only wheel is
+    yanked; the wheel the metadata does not list left out; the dependency without variants
+    as pip writes it."""
     needs_lock(plugin_env)
     text = lock(plugin_env, tmp_path / "pylock.toml", "--index-url", lock_index.index_url)
     data = tomllib.loads(text)

@@ -127,10 +127,14 @@ def _note_release(finder: Any, project: str, chosen: Any) -> None:
     )
     if version is None:
         return
+    # A yanked file is taken only when pinned (PEP 592): only when pip took a yanked one.
+    yanked_ok = bool(getattr(chosen, "is_yanked", False))
     links = [
         member
         for candidate in candidates
-        if candidate.version == version and candidate.link.is_wheel
+        if candidate.version == version
+        and candidate.link.is_wheel
+        and (yanked_ok or not candidate.link.is_yanked)
         for member in _members(candidate.link)
     ]
     if not any(variant_filename(filename_of(link)) for link in links):
