@@ -302,6 +302,30 @@ def test_a_malformed_variants_table_is_one_line_and_nothing_is_installed(
     assert not target.exists() or not any(target.iterdir())
 
 
+def test_variant_wheels_without_their_table_are_skipped(
+    plugin_env: PipEnv, lock_dists: Path, tmp_path: Path
+) -> None:
+    """A lock whose variant wheels lost their [packages.variants-json]: one warning, and
+    the ordinary wheel it lists is installed."""
+    needs_lock_install(plugin_env)
+    pylock, text = locked_text(plugin_env, lock_dists, tmp_path)
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("[packages.variants-json"):
+            skipping = True
+        elif line.startswith("[[packages]]"):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    pylock.write_text("\n".join(kept) + "\n")
+    target = tmp_path / "target"
+    result = install(plugin_env, pylock, target, CUDA12)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_label(target) is None
+    warning = f"{pylock}: gpukit 1.0: variant wheels are listed without [packages.variants-json]"
+    assert result.stderr.count(warning) == 1, result.stderr
+
+
 def test_a_tampered_hash_is_pip_s_hash_error(
     plugin_env: PipEnv, lock_dists: Path, tmp_path: Path
 ) -> None:
