@@ -31,6 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests._lib.builders import make_wheel  # noqa: E402
+from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 from tests._lib.pipenv import (  # noqa: E402
     PipEnv,
     build_project_wheel,
@@ -224,12 +226,36 @@ def new_imports(pair: Pair) -> str:
     return f"+{len(extra)} modules; costliest: {costliest}"
 
 
+#: The resolution of issue 14 item 8: thirty projects, none with WheelNext metadata.
+GRAPH_SIZE = 30
+
+
+def write_plain_graph(root: Path) -> Path:
+    """An index of ``graph-root`` and the 29 projects it needs, two releases each, built
+    here and carrying no WheelNext metadata: what nearly every real resolution looks like."""
+    dists = root / "dists"
+    wheels = []
+    leaves = [f"graph-dep{number:02d}" for number in range(1, GRAPH_SIZE)]
+    for version in ("1.0", "1.1"):
+        wheels.append(make_wheel(dists, "graph-root", version, requires_dist=leaves))
+        wheels.extend(make_wheel(dists, leaf, version) for leaf in leaves)
+    write_simple_index(root / "www", wheels)
+    return root / "www"
+
+
 def version_of(env: PipEnv, args: Sequence[str]) -> str:
     return env.run(args, check=True).stdout.strip()
 
 
 def benchmark(work: Path, python: str, pip_version: str, rounds: int) -> None:
     stock, plugin, wheelhouse = prepare(work, python, pip_version)
+    with IndexServer(write_plain_graph(work / "graph")) as index:
+        measure(stock, plugin, wheelhouse, index.index_url, python, rounds)
+
+
+def measure(
+    stock: PipEnv, plugin: PipEnv, wheelhouse: Path, index_url: str, python: str, rounds: int
+) -> None:
     pass_args = ("-c", "pass")
     version_args = ("-m", "pip", "--version")
     install_args = (
@@ -242,6 +268,16 @@ def benchmark(work: Path, python: str, pip_version: str, rounds: int) -> None:
         os.fspath(wheelhouse),
         "--quiet",
         "packaging",
+    )
+    graph_args = (
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--index-url",
+        index_url,
+        "--quiet",
+        "graph-root",
     )
     pairs = [
         Pair(
@@ -268,6 +304,12 @@ def benchmark(work: Path, python: str, pip_version: str, rounds: int) -> None:
             "pip install --dry-run, off -> on",
             Side(plugin.python, install_args, None),
             Side(plugin.python, install_args, "1"),
+            target=None,
+        ),
+        Pair(
+            f"dry run, {GRAPH_SIZE} packages, off -> on",
+            Side(plugin.python, graph_args, None),
+            Side(plugin.python, graph_args, "1"),
             target=1.05,
         ),
     ]

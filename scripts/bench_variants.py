@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -49,14 +48,13 @@ from scripts._benchlib import (  # noqa: E402
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 from tests._lib.pipenv import PipEnv, hermetic_environ  # noqa: E402
-from wheelnext_pip.variants.cache import (  # noqa: E402
+from wheelnext_pip.variants._detection_cache import (  # noqa: E402
     detection_cache_key,
-    fingerprint_inputs,
     load_detection_cache,
-    read_nvidia_driver_state,
+    machine_fingerprint,
     store_detection_cache,
 )
-from wheelnext_pip.variants.detect import detect_builtin, read_linux_cpu_flags  # noqa: E402
+from wheelnext_pip.variants.detect import detect_builtin  # noqa: E402
 
 PROJECT = "varbench"
 UV_VERSION = "0.13.9"
@@ -191,15 +189,7 @@ def detection_cost(work: Path) -> list[tuple[str, float, float]]:
 
 
 def _fingerprint(environ: dict[str, str]) -> dict[str, str]:
-    driver, gpus = read_nvidia_driver_state()
-    return fingerprint_inputs(
-        machine=platform.machine(),
-        system=platform.system(),
-        environ=environ,
-        nvidia_driver=driver,
-        gpus=gpus,
-        cpu_flags=read_linux_cpu_flags(),
-    )
+    return machine_fingerprint(environ)
 
 
 def benchmark(work: Path, rounds: int, pip_version: str, versions: int, labels: int) -> None:

@@ -555,6 +555,63 @@ def scene_variant_lock(stage: Stage) -> None:
     stage.show([*command, "-r", str(pylock)], stdout_filter=keep_decision_lines)
 
 
+def abi_dists(dists: Path) -> list[Path]:
+    """visionkit 1.0: builds against torchlike 2.8 and 2.9 (PEP 850 ``abi_dependency``),
+    and null; torchlike 2.8.0 and 2.9.0."""
+    labels: dict[str, dict[str, object]] = {
+        "tl28": {"abi_dependency": {"torchlike": ["2.8"]}},
+        "tl29": {"abi_dependency": {"torchlike": ["2.9"]}},
+        "null": {},
+    }
+
+    def document(variants: dict[str, dict[str, object]]) -> str:
+        return json.dumps(
+            {
+                "$schema": "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json",
+                "default-priorities": {"namespace": ["abi_dependency"]},
+                "providers": {"abi_dependency": {"builtin": "abi_dependency"}},
+                "variants": variants,
+            }
+        )
+
+    wheels = [make_wheel(dists, "torchlike", version) for version in ("2.8.0", "2.9.0")]
+    for label, properties in labels.items():
+        wheels.append(
+            make_wheel(
+                dists,
+                "visionkit",
+                "1.0",
+                filename=f"visionkit-1.0-py3-none-any-{label}.whl",
+                extra_dist_info={"variant.json": document({label: properties})},
+            )
+        )
+    metadata = dists / "visionkit-1.0-variants.json"
+    metadata.write_text(document(labels))
+    return [*wheels, metadata]
+
+
+def scene_abi_dependency(stage: Stage) -> None:
+    """A build chosen by the version of the distribution it was built against."""
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
+    print("# a CI image that will run torchlike 2.8")
+    stage.show(
+        [*command, "visionkit"],
+        wheelnext="1",
+        env={"VARIANT_ABI_DEPENDENCY": "torchlike==2.8.0"},
+        stdout_filter=keep_decision_lines,
+    )
+    print("# the same command installs torchlike 2.9.0")
+    stage.show(
+        [*command, "visionkit", "torchlike==2.9.0"],
+        wheelnext="1",
+        stdout_filter=keep_decision_lines,
+    )
+    print("# torchlike unpinned and not installed: pip has not chosen its version yet")
+    stage.show(
+        [*command, "visionkit", "torchlike"], wheelnext="1", stdout_filter=keep_decision_lines
+    )
+
+
 def scene_variants(stage: Stage) -> None:
     """pip installs the variant wheel that fits this machine, never one that does not."""
     command = ["-m", "pip", "install", "--dry-run", "--index-url", stage.index.index_url]
@@ -595,6 +652,7 @@ SCENES: dict[str, Callable[[Stage], None]] = {
     "variant-markers": scene_variant_markers,
     "explicit-target": scene_explicit_target,
     "variant-lock": scene_variant_lock,
+    "abi-dependency": scene_abi_dependency,
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,
     "variants": scene_variants,
@@ -633,7 +691,9 @@ def build_index(root: Path) -> Path:
     wheels += variant_wheels
     *marker_wheels, marker_metadata = marker_dists(dists)
     wheels += marker_wheels
-    extra = {"gpukit": [variant_metadata], "mlkit": [marker_metadata]}
+    *abi_wheels, abi_metadata = abi_dists(dists)
+    wheels += abi_wheels
+    extra = {"gpukit": [variant_metadata], "mlkit": [marker_metadata], "visionkit": [abi_metadata]}
     return write_simple_index(root / "www", wheels, extra_files=extra).parent
 
 

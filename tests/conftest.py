@@ -40,17 +40,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(callspec.params["entry"].id))
 
 
+def _own_python(entries: list[pipenv.MatrixEntry]) -> list[pipenv.MatrixEntry]:
+    """The entries on the Python that runs the tests (the edge runs left out)."""
+    return [entry for entry in entries if entry.python == entries[0].python] or entries
+
+
 def _bounds(entries: list[pipenv.MatrixEntry]) -> list[pipenv.MatrixEntry]:
     """The oldest and the newest pip of the matrix on this Python."""
-    own = [entry for entry in entries if entry.python == entries[0].python] or entries
+    own = _own_python(entries)
     return list({id(entry): entry for entry in (own[0], own[-1])}.values())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "entry" in metafunc.fixturenames:
-        entries = MATRIX
+        edges = [entry for entry in MATRIX if entry not in _own_python(MATRIX)]
+        entries = _own_python(MATRIX)
         if metafunc.definition.get_closest_marker("pip_bounds") is not None:
             entries = _bounds(MATRIX)
+        # What pip does with links, pages and candidates is the same on every Python; the
+        # edge runs are for what the interpreter changes.
+        if metafunc.definition.get_closest_marker("python_sensitive") is not None:
+            entries = entries + edges
         metafunc.parametrize("entry", entries, ids=[entry.id for entry in entries], scope="session")
 
 

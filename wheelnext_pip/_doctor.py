@@ -111,11 +111,44 @@ def _describe_builtin(namespace: str, properties: Any) -> str:
     return text
 
 
+def _abi_dependency_doctor(user: dict[str, Any]) -> dict[str, Any]:
+    """Where the PEP 850 ``abi_dependency`` provider takes each distribution's version."""
+    from wheelnext_pip.variants.abi_dependency import (
+        ABI_DEPENDENCY,
+        OVERRIDE_VARIABLE,
+        parse_override,
+    )
+    from wheelnext_pip.variants.errors import VariantError
+
+    problem = None
+    sources = []
+    if ABI_DEPENDENCY in user:
+        sources.append(f"variant-properties-file [{ABI_DEPENDENCY}] (replaces the rest)")
+    try:
+        override = parse_override(os.environ.get(OVERRIDE_VARIABLE, ""))
+    except VariantError as exc:
+        override, problem = {}, str(exc)
+    if override:
+        pins = ", ".join(f"{known.project} {known.version}" for known in override.values())
+        sources.append(f"{OVERRIDE_VARIABLE} ({pins})")
+    sources += [
+        "the version this command installs (pinned by pip's resolver, or name==version in "
+        "the command)",
+        f"installed in the target environment (--target, --prefix, else {sys.prefix})",
+    ]
+    line = f"{ABI_DEPENDENCY} (PEP 850 built-in) takes each version from: "
+    line += ", else ".join(sources)
+    if problem:
+        line += f"; {problem}"
+    return {"line": line, "sources": sources, "problem": problem}
+
+
 def _variant_providers_section(settings: Settings | None) -> Any:
     """Each built-in provider's answer here, where it came from, and what the user's
     ``variant-properties-file`` changes."""
     from wheelnext_pip.variants import detect
-    from wheelnext_pip.variants.properties import load_properties_file, properties_file_notes
+    from wheelnext_pip.variants._properties_file import load_properties_file
+    from wheelnext_pip.variants.properties import properties_file_notes
 
     user: dict[str, Any] = {}
     lines = []
@@ -172,6 +205,10 @@ def _variant_providers_section(settings: Settings | None) -> Any:
         lines.append(f"{namespace}: {described} [{source}]{note}")
         if replaces is not None:
             lines.append(f"  (instead of detected: {replaces})")
+    abi_dependency = _abi_dependency_doctor(user)
+    lines.append(abi_dependency["line"])
+    if abi_dependency["problem"]:
+        problems.append(f"wheelnext-pip: {abi_dependency['problem']}")
     if settings is not None:
         for key in ("enable-providers", "trust-providers"):
             value = settings.value(key)
@@ -188,6 +225,7 @@ def _variant_providers_section(settings: Settings | None) -> Any:
     lines.append(explicit_target)
     return {
         "explicit_target": explicit_target,
+        "abi_dependency": abi_dependency,
         "providers": providers,
         "lines": lines,
         "problems": problems,

@@ -13,13 +13,15 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from wheelnext_pip._features import EVENT_LOG_VARIABLE
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.errors import SettingsError
 
 logger = logging.getLogger("wheelnext_pip")
+
+_Record = TypeVar("_Record")
 
 
 @dataclass
@@ -62,6 +64,10 @@ class DefaultExtrasLedger:
     announced: set[tuple[str, str]] = field(default_factory=set)
     #: How often the resolution was run again (for ``-v`` and the benchmarks).
     restarts: int = 0
+    #: id(requirement) -> requirement, for pip's Requirements parsed from ``name[]`` (the
+    #: user's opt-out). The strong reference keeps the id from being reused; pip caches
+    #: parsing, so this stays small.
+    empty_brackets: dict[int, Any] = field(default_factory=dict)
     # Per attempt of the resolution:
     #: Projects first seen declaring defaults in this attempt.
     discovered_now: set[str] = field(default_factory=set)
@@ -101,6 +107,16 @@ class RunLedger:
     #: Projects built against the target environment: their wheels are not cached.
     built_in_target: set[str] = field(default_factory=set)
     default_extras: DefaultExtrasLedger = field(default_factory=DefaultExtrasLedger)
+    #: feature -> the working record its hooks keep for this run (variants: the judgment,
+    #: sibling wheels, ranks), made on first use by the feature's own type.
+    feature_records: dict[str, Any] = field(default_factory=dict)
+
+    def feature_record(self, feature: str, make: Callable[[], _Record]) -> _Record:
+        """The run's working record of ``feature``, made by ``make`` the first time."""
+        record = self.feature_records.get(feature)
+        if record is None:
+            record = self.feature_records[feature] = make()
+        return record
 
     def first_time(self, key: str) -> bool:
         """True the first time ``key`` is asked about in this run."""

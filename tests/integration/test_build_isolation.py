@@ -21,7 +21,7 @@ from tests._lib.builders import BACKEND_LOG_ENV, make_sdist, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-pytestmark = pytest.mark.pipmatrix
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
 
 NO_ISOLATION = "WHEELNEXT_PIP_NO_BUILD_ISOLATION_PACKAGE"
 PASSTHROUGH = "WHEELNEXT_PIP_BUILD_ISOLATION_PASSTHROUGH"

@@ -13,7 +13,7 @@ from tests._lib.builders import make_sdist
 from tests._lib.index import IndexServer
 from tests._lib.pipenv import PipEnv
 
-pytestmark = pytest.mark.pipmatrix
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
 
 REPORT_KEYS = {"variant_label", "variant_properties", "index_group", "index_url", "default_extras"}
 

@@ -348,7 +348,7 @@ def test_real_x86_64_detection(
     kept in pip's cache folder for the next run."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         pytest.skip("not an x86_64 machine")
-    from wheelnext_pip.variants.detect import detect_x86_64
+    from wheelnext_pip.variants._provider_x86_64 import detect_x86_64
 
     levels = detect_x86_64().properties
     assert levels is not None

@@ -25,6 +25,7 @@ from tests._lib.pipenv import PipEnv
 
 pytestmark = [
     pytest.mark.pipmatrix,
+    pytest.mark.python_sensitive,
     pytest.mark.skipif(
         not sys.platform.startswith("linux"), reason="the processes are looked up in /proc"
     ),

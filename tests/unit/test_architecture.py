@@ -1,6 +1,7 @@
 """The rules of the house, checked on the source: the import graph has no circle, the
-policy modules touch neither pip nor the run state nor the outside world, and the start-up
-code imports nothing beyond ``os`` and ``sys``."""
+policy modules touch neither pip nor the run state nor the outside world, what touches the
+machine (hardware probes, subprocesses, file reads and writes) lives in private modules only,
+and the start-up code imports nothing beyond ``os`` and ``sys``."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ POLICY_MODULES = (
     "wheelnext_pip.build_isolation",
     "wheelnext_pip.variants.filenames",
     "wheelnext_pip.variants.metadata",
+    "wheelnext_pip.variants.microarch",
+    "wheelnext_pip.variants.plugins",
     "wheelnext_pip.variants.ordering",
     "wheelnext_pip.variants.properties",
     "wheelnext_pip.variants.providers",
     "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.markers",
     "wheelnext_pip.variants.lock",
+    "wheelnext_pip.variants.abi_dependency",
 )
 #: What a policy module may not reach, directly or through what it imports.
 NOT_FOR_POLICY = (
@@ -45,7 +49,92 @@ NOT_FOR_POLICY = (
     "urllib.request",
     "http",
     "pynvml",
+    "selectors",
+    "signal",
+    "platform",
+    "sysconfig",
 )
+#: The modules of the variants feature that may touch the machine, one concern each (the way
+#: packaging keeps ``_manylinux`` and truststore one module per platform): the built-in
+#: providers, the detection cache, the properties file the user names, the provider plugins'
+#: environment with the client of their runner, and the runner itself.
+VARIANTS_IO_MODULES = {
+    "wheelnext_pip.variants._provider_base",
+    "wheelnext_pip.variants._provider_nvidia",
+    "wheelnext_pip.variants._provider_x86_64",
+    "wheelnext_pip.variants._provider_aarch64",
+    "wheelnext_pip.variants._provider_tpu",
+    "wheelnext_pip.variants._provider_cpu_plugins",
+    "wheelnext_pip.variants._detection_cache",
+    "wheelnext_pip.variants._properties_file",
+    "wheelnext_pip.variants._plugin_env",
+    "wheelnext_pip.variants._plugin_runner",
+}
+#: The one public module of the variants feature that may import the provider modules: it
+#: dispatches to them and reads nothing itself.
+DISPATCHER = "wheelnext_pip.variants.detect"
+#: Imports that mean I/O: processes, hardware, the file system beyond paths, the network.
+IO_IMPORTS = (
+    "subprocess",
+    "pynvml",
+    "ctypes",
+    "selectors",
+    "signal",
+    "tempfile",
+    "shutil",
+    "socket",
+    "platform",
+    "sysconfig",
+    "urllib.request",
+    "http",
+)
+#: Calls that read or change the file system or other processes, by method name
+#: (``Path.read_text`` …) and as ``os`` functions.
+IO_METHODS = frozenset(
+    {
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "iterdir",
+        "mkdir",
+        "rmdir",
+        "unlink",
+        "touch",
+        "glob",
+        "rglob",
+        "symlink_to",
+    }
+)
+IO_OS_FUNCTIONS = frozenset(
+    {
+        "open",
+        "fdopen",
+        "read",
+        "write",
+        "replace",
+        "rename",
+        "remove",
+        "unlink",
+        "makedirs",
+        "mkdir",
+        "rmdir",
+        "listdir",
+        "scandir",
+        "walk",
+        "stat",
+        "lstat",
+        "symlink",
+        "readlink",
+        "kill",
+        "killpg",
+        "system",
+        "popen",
+        "getpid",
+        "urandom",
+    }
+)
+
 #: Imports the start-up module may make at interpreter start; activation comes later.
 STARTUP_IMPORTS = {"os", "sys"}
 STARTUP_LATE_IMPORTS = {"wheelnext_pip._activate"}
@@ -177,6 +266,67 @@ def test_policy_modules_open_no_files(module: str) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open"
     ]
     assert calls == []
+
+
+def _io_uses(module: str) -> list[str]:
+    """Where ``module``'s own code does I/O: an import of :data:`IO_IMPORTS`, a call of
+    ``open``, of a file-system method or of an ``os`` I/O function (line numbers given)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found = [
+        f"import {name}"
+        for name in _imports(module)
+        if any(name == root or name.startswith(root + ".") for root in IO_IMPORTS)
+    ]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func
+        if isinstance(function, ast.Name) and function.id == "open":
+            found.append(f"open() line {node.lineno}")
+        elif isinstance(function, ast.Attribute):
+            owner = function.value
+            if isinstance(owner, ast.Name) and owner.id == "os":
+                if function.attr in IO_OS_FUNCTIONS:
+                    found.append(f"os.{function.attr}() line {node.lineno}")
+            elif function.attr in IO_METHODS:
+                found.append(f".{function.attr}() line {node.lineno}")
+    return found
+
+
+VARIANTS_MODULES = sorted(name for name in MODULES if name.startswith("wheelnext_pip.variants."))
+
+
+def test_the_io_finder_finds_io() -> None:
+    """The checks below would pass vacuously if this one did not."""
+    for module in VARIANTS_IO_MODULES:
+        assert _io_uses(module), module
+
+
+@pytest.mark.parametrize("module", [*POLICY_MODULES, DISPATCHER])
+def test_public_modules_do_no_io(module: str) -> None:
+    """The policy modules and the detection dispatcher decide; they read and write nothing
+    (no subprocess, no hardware probe, no file opened, read or written)."""
+    assert _io_uses(module) == []
+
+
+def test_only_the_private_modules_touch_the_machine() -> None:
+    """In the variants feature, a module that does I/O is one of the private I/O modules, and
+    every public module is a policy module or the dispatcher."""
+    doing_io = {module for module in VARIANTS_MODULES if _io_uses(module)}
+    assert doing_io <= VARIANTS_IO_MODULES
+    public = {m for m in VARIANTS_MODULES if not m.rpartition(".")[2].startswith("_")}
+    assert public <= {*POLICY_MODULES, DISPATCHER, "wheelnext_pip.variants.errors"}
+    assert all(m.rpartition(".")[2].startswith("_") for m in VARIANTS_IO_MODULES)
+
+
+@pytest.mark.parametrize("module", sorted({*VARIANTS_MODULES, "wheelnext_pip.variants"}))
+def test_only_the_dispatcher_imports_the_provider_modules(module: str) -> None:
+    """The hardware is reached through ``detect`` (and the private modules among themselves),
+    never from a public policy module."""
+    if module == DISPATCHER or module.rpartition(".")[2].startswith("_"):
+        return
+    reached = {name for name in _imports(module) if name in VARIANTS_IO_MODULES}
+    assert reached == set()
 
 
 def test_startup_module_imports_only_os_and_sys() -> None:

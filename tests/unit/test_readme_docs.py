@@ -12,6 +12,10 @@ import pytest
 
 from tests._lib.readme import REPO, fenced, section
 from wheelnext_pip.variants import detect
+from wheelnext_pip.variants._provider_aarch64 import aarch64_properties
+from wheelnext_pip.variants._provider_nvidia import cuda_lower_bound_values, sm_arch_values
+from wheelnext_pip.variants._provider_tpu import detect_tpu
+from wheelnext_pip.variants._provider_x86_64 import x86_64_properties
 from wheelnext_pip.variants.properties import (
     NamespaceProperties,
     parse_properties_toml,
@@ -53,16 +57,16 @@ def test_there_is_a_worked_example_per_builtin_namespace() -> None:
 def test_the_nvidia_example_is_what_detection_reports_for_cuda_12_8_and_sm_90() -> None:
     example = _examples()["nvidia"]
     lower = _values(example, "cuda_version_lower_bound")
-    assert detect.cuda_lower_bound_values(12, 8)[: len(lower)] == lower
-    assert _values(example, "sm_arch") == detect.sm_arch_values(9, 0)
+    assert cuda_lower_bound_values(12, 8)[: len(lower)] == lower
+    assert _values(example, "sm_arch") == sm_arch_values(9, 0)
     assert properties_file_notes({"nvidia": example}) == []
 
 
 def test_the_cpu_and_tpu_examples_are_what_detection_reports() -> None:
     examples = _examples()
-    assert examples["x86_64"] == detect.x86_64_properties("x86_64", 3)
-    assert examples["aarch64"] == detect.aarch64_properties("aarch64", "8.2a")
-    tpu = detect.detect_tpu({detect.FORCE_TPU_PRESENT: "1"}, system="Linux").properties
+    assert examples["x86_64"] == x86_64_properties("x86_64", 3)
+    assert examples["aarch64"] == aarch64_properties("aarch64", "8.2a")
+    tpu = detect_tpu({detect.FORCE_TPU_PRESENT: "1"}, system="Linux").properties
     assert examples["tpu"] == tpu
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from wheelnext_pip.variants.cache import (
+from wheelnext_pip.variants._detection_cache import (
     CACHE_FILENAME,
     detection_cache_key,
     fingerprint_inputs,
     load_detection_cache,
-    read_nvidia_driver_state,
     store_detection_cache,
 )
+from wheelnext_pip.variants._provider_nvidia import read_nvidia_driver_state
 from wheelnext_pip.variants.detect import FORCE_CUDA_DRIVER_VERSION
 from wheelnext_pip.variants.properties import NamespaceProperties
 

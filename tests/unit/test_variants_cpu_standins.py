@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from wheelnext_pip.variants import detect, microarch
+from wheelnext_pip.variants._provider_cpu_plugins import detect_cpu_plugin
 from wheelnext_pip.variants.metadata import parse_variant_metadata
 from wheelnext_pip.variants.ordering import rank_variants
 from wheelnext_pip.variants.properties import NamespaceProperties
@@ -53,7 +54,7 @@ def test_answer_matches_the_plugin(case: dict[str, Any], tmp_path: Path) -> None
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(case["cpuinfo"])
     environ = {detect.FORCE_CPUINFO: str(cpuinfo)}
-    detection = detect.detect_cpu_plugin(family, machine=family, system="Linux", environ=environ)
+    detection = detect_cpu_plugin(family, machine=family, system="Linux", environ=environ)
     assert answer_of(detection.properties) == case["answer"]
 
 
@@ -66,7 +67,7 @@ def test_vectors_cover_every_level() -> None:
 
 def test_other_architecture_answers_nothing() -> None:
     for namespace, machine in (("x86_64", "aarch64"), ("aarch64", "x86_64"), ("x86_64", "ppc64le")):
-        detection = detect.detect_cpu_plugin(namespace, machine=machine, system="Linux")
+        detection = detect_cpu_plugin(namespace, machine=machine, system="Linux")
         assert detection.properties == NamespaceProperties(namespace)
 
 

@@ -9,23 +9,25 @@ from pathlib import Path
 import pytest
 
 from wheelnext_pip.variants import detect
-from wheelnext_pip.variants.detect import (
-    NvmlReading,
-    PynvmlReader,
+from wheelnext_pip.variants._provider_aarch64 import (
     aarch64_properties,
     aarch64_version_from_cpuinfo,
     aarch64_version_from_macos_brand,
+)
+from wheelnext_pip.variants._provider_nvidia import (
+    NvmlReading,
+    PynvmlReader,
     cuda_lower_bound_values,
     cuda_upper_bound_values,
     detect_nvidia,
-    detect_tpu,
+    parse_cuda_version,
+    sm_arch_values,
+)
+from wheelnext_pip.variants._provider_tpu import detect_tpu, read_pci_devices, tpu_present
+from wheelnext_pip.variants._provider_x86_64 import (
     detect_x86_64,
     normalize_cpu_flags,
-    parse_cuda_version,
     read_linux_cpu_flags,
-    read_pci_devices,
-    sm_arch_values,
-    tpu_present,
     x86_64_level,
     x86_64_properties,
 )
@@ -391,7 +393,7 @@ def test_forced_cuda_version_is_read_as_a_version(
     text: str, parsed: tuple[int, int] | None
 ) -> None:
     """NVIDIA's provider parses the forced driver version as a version: 12.8.1 is 12.8."""
-    from wheelnext_pip.variants.detect import parse_forced_cuda_version
+    from wheelnext_pip.variants._provider_nvidia import parse_forced_cuda_version
 
     assert parse_forced_cuda_version(text) == parsed
 
@@ -407,7 +409,7 @@ def test_a_forced_value_that_is_no_version_is_named() -> None:
 def test_forced_cuda_version_needing_too_many_values_is_unsupported() -> None:
     """uv 0.13.9 (skip_excessive_nvidia_cuda_override): more than 1024 lower-bound values make
     the namespace unsupported instead of a huge list."""
-    from wheelnext_pip.variants.detect import CUDA_MAX_VALUES
+    from wheelnext_pip.variants._provider_nvidia import CUDA_MAX_VALUES
 
     class NoGpu:
         def read(self) -> None:

@@ -16,7 +16,8 @@ MODULES = [
     "ordering",
     "providers",
     "detect",
-    "cache",
+    "_detection_cache",
+    "plugins",
     "judgment",
 ]
 

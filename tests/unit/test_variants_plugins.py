@@ -25,15 +25,15 @@ import pytest
 
 from tests._lib.builders import make_wheel
 from tests._lib.pipenv import hermetic_environ
-from wheelnext_pip.variants import plugins
-from wheelnext_pip.variants._plugin_runner import encode_frame
-from wheelnext_pip.variants.plugins import (
+from wheelnext_pip.variants import _plugin_env
+from wheelnext_pip.variants._plugin_env import (
     STAMP_FILENAME,
     VENVS_DIRNAME,
     PluginEnvironment,
     answer_trusted_plugin,
     query_plugin,
 )
+from wheelnext_pip.variants._plugin_runner import encode_frame
 from wheelnext_pip.variants.properties import NamespaceProperties, SupportedFeature
 from wheelnext_pip.variants.providers import ProviderDecision
 
@@ -202,9 +202,9 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_memo() -> Iterator[None]:
-    plugins.clear_memo()
+    _plugin_env.clear_memo()
     yield
-    plugins.clear_memo()
+    _plugin_env.clear_memo()
 
 
 def environment(
@@ -244,7 +244,7 @@ def query(
 CHILD_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from wheelnext_pip.variants.plugins import PluginEnvironment, query_plugin
+    from wheelnext_pip.variants._plugin_env import PluginEnvironment, query_plugin
     cache, links = sys.argv[1:]
     env = PluginEnvironment(cache_dir=cache, pip_install_args=["--no-index", "--find-links", links])
     result = query_plugin(
@@ -607,15 +607,15 @@ def wait_until(
         (FRAME + b"more", "followed by other output"),
         (encode_frame(b"[1, 2"), "not JSON"),
         (encode_frame(b"[1, 2]"), "not valid (not a JSON object)"),
-        (b"x" * (plugins._MAX_OUTPUT_BYTES + 1), "more than 4194304 bytes"),
+        (b"x" * (_plugin_env._MAX_OUTPUT_BYTES + 1), "more than 4194304 bytes"),
     ],
 )
 def test_output_of_the_runner_is_used_only_when_complete_and_valid(
     stdout: bytes, expected: str
 ) -> None:
-    outcome = plugins._decode_outcome(stdout)
+    outcome = _plugin_env._decode_outcome(stdout)
     assert isinstance(outcome, str) and expected in outcome
-    assert plugins._decode_outcome(FRAME) == {"status": "ok", "answer": []}
+    assert _plugin_env._decode_outcome(FRAME) == {"status": "ok", "answer": []}
 
 
 def test_install_failure(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -643,13 +643,13 @@ def test_without_cache_dir_the_environment_is_removed(
 
 
 def test_child_wheelnext_value_turns_variants_off() -> None:
-    value = plugins._child_wheelnext_value
+    value = _plugin_env._child_wheelnext_value
     assert value({}) == "0"
     assert value({"WHEELNEXT_PIP": "variants"}) == "0"
     assert value({"WHEELNEXT_PIP": "variants,symlinks"}) == "symlinks"
     assert "variants" not in value({"WHEELNEXT_PIP": "1"}).split(",")
     assert value({"WHEELNEXT_PIP": "bogus"}) == "0"
-    environ = plugins._install_environ(
+    environ = _plugin_env._install_environ(
         {"_PIP_RUNNING_IN_SUBPROCESS": "1", "PIP_TARGET": "/x", "PIP_INDEX_URL": "u"}
     )
     assert environ == {"PIP_INDEX_URL": "u", "WHEELNEXT_PIP": "0", "PIP_USER": "0"}
@@ -668,22 +668,22 @@ def test_publish_replaces_a_foreign_directory_and_keeps_a_concurrent_one(tmp_pat
     def complete(path: Path, key: str) -> Path:
         (path / "bin").mkdir(parents=True)
         (path / "bin" / "python").write_text("")
-        plugins._write_stamp(path, key, ["fakeprov"])
+        _plugin_env._write_stamp(path, key, ["fakeprov"])
         return path
 
     final = tmp_path / "key"
     final.mkdir()
     (final / "half-written").write_text("")
     building = complete(tmp_path / "key.tmp-1", "key")
-    assert plugins._publish(building, final, "key")
-    assert plugins._read_stamp(final, "key") and not building.exists()
+    assert _plugin_env._publish(building, final, "key")
+    assert _plugin_env._read_stamp(final, "key") and not building.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key"]
 
     late = complete(tmp_path / "key.tmp-2", "key")
-    assert plugins._publish(late, final, "key")  # the first complete one stays
+    assert _plugin_env._publish(late, final, "key")  # the first complete one stays
     assert late.exists()  # left to the caller's clean-up
 
 
 def test_credentials_are_kept_out_of_the_debug_log() -> None:
-    shown = plugins._redact(["--index-url", "https://user:secret@host/simple", "https://t@h/x"])
+    shown = _plugin_env._redact(["--index-url", "https://user:secret@host/simple", "https://t@h/x"])
     assert shown == "--index-url https://****@host/simple https://****@h/x"

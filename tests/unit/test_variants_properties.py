@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from wheelnext_pip.errors import WheelnextPipError
+from wheelnext_pip.variants._properties_file import load_properties_file
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.properties import (
     NamespaceProperties,
     SupportedFeature,
     VariantProperty,
     legacy_hash_label,
-    load_properties_file,
     parse_properties_toml,
     properties_by_feature,
 )

@@ -87,12 +87,22 @@ def test_optional_needs_enable_providers() -> None:
     assert select_provider("gpu", optional_plugin, trusted).source == "optional-off"
 
 
-def test_builtin_kind_is_not_implemented() -> None:
+def test_the_abi_dependency_builtin_is_ours_and_other_builtins_are_not() -> None:
     decision = select_provider(
         "abi", ProviderDeclaration("abi", "builtin", builtin="abi_dependency"), ProviderSettings()
     )
-    assert decision.source == "unsupported-builtin"
-    assert "abi_dependency" in decision.note
+    assert decision.source == "abi-dependency"
+    assert decision.needs_answer
+    other = select_provider(
+        "abi", ProviderDeclaration("abi", "builtin", builtin="future_thing"), ProviderSettings()
+    )
+    assert other.source == "unsupported-builtin"
+    assert "future_thing" in other.note
+
+
+def test_the_reserved_abi_dependency_namespace_needs_no_declaration() -> None:
+    assert select_provider("abi_dependency", None, ProviderSettings()).source == "abi-dependency"
+    assert select_provider("abi", None, ProviderSettings()).source == "no-provider"
 
 
 def test_legacy_enable_if() -> None:

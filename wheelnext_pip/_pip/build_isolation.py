@@ -27,30 +27,16 @@ import site
 import sys
 import sysconfig
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip._settings import Settings
 from wheelnext_pip._toml import loads
-from wheelnext_pip.build_isolation import (
-    BuildIsolationError,
-    InstalledDist,
-    PassthroughPlan,
-    cache_key,
-    check_target_environment,
-    declared_passthrough,
-    link_paths,
-    message_conflicts,
-    message_declared,
-    message_fallback,
-    message_missing,
-    message_no_isolation,
-    message_passed,
-    plan_passthrough,
-    project_name,
-)
+
+if TYPE_CHECKING:
+    from wheelnext_pip.build_isolation import InstalledDist, PassthroughPlan
 
 #: What the build-isolation policy imports only when it reads requirements.
 LATE_IMPORTS = ("packaging.requirements", "packaging.markers", "packaging.version")
@@ -109,10 +95,12 @@ def _read_pyproject(req: Any) -> dict[str, Any]:
 
 def _project_of(req: Any, pyproject: dict[str, Any]) -> str | None:
     """The requirement's project name; for unnamed requirements, ``[project].name``."""
+    from wheelnext_pip import build_isolation as policy
+
     name = getattr(req, "name", None)
     if name:
         return str(name)
-    return project_name(pyproject)
+    return policy.project_name(pyproject)
 
 
 def _is_source_build(req: Any) -> bool:
@@ -140,17 +128,19 @@ def _is_off(mode: object) -> bool:
 
 def _prepare_without_isolation(req: Any, project: str, check_build_deps: bool) -> bool:
     """Check the target environment for a listed project; False if pip builds it anyway."""
+    from wheelnext_pip import build_isolation as policy
+
     req.load_pyproject_toml()
     if getattr(req, "use_pep517", True) is False:
         logger.debug("wheelnext-pip: %s is not a PEP 517 build; pip never isolates it", project)
         return False
     requires = list(req.pyproject_requires or [])
     conflicting, missing = req.build_env.check_requirements(requires)
-    found = check_target_environment(missing, conflicting)
+    found = policy.check_target_environment(missing, conflicting)
     if found.missing:
-        raise BuildIsolationError(message_missing(project, found.missing))
+        raise policy.BuildIsolationError(policy.message_missing(project, found.missing))
     if found.conflicting and not check_build_deps:
-        logger.warning(message_conflicts(project, found.conflicting))
+        logger.warning(policy.message_conflicts(project, found.conflicting))
     return True
 
 
@@ -167,6 +157,9 @@ def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
         project = _project_of(req, pyproject)
         if project is not None:
             build = _Build(project, canonicalize_name(project))
+    if build is not None:
+        # Only a source build needs the policy: a run of wheels never imports it.
+        from wheelnext_pip import build_isolation as policy
     if build is not None and build.key in settings.no_build_isolation_package:
         if _is_off(mode):
             logger.debug(
@@ -176,17 +169,17 @@ def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
             )
             _state.STATE.ledger.built_in_target_environment(build.key)
         elif _prepare_without_isolation(req, build.project, check_build_deps):
-            logger.info(message_no_isolation(build.project))
+            logger.info(policy.message_no_isolation(build.project))
             _state.STATE.ledger.built_in_target_environment(build.key)
             call["build_isolation"] = _off_value(mode)
     elif build is not None and not _is_off(mode):
         declared = [
             name
-            for name in declared_passthrough(pyproject)
+            for name in policy.declared_passthrough(pyproject)
             if name not in settings.build_isolation_passthrough
         ]
         if declared:
-            logger.info(message_declared(build.project, declared))
+            logger.info(policy.message_declared(build.project, declared))
         if mode == "venv" and settings.build_isolation_passthrough:
             _once(
                 "venv",
@@ -245,7 +238,9 @@ def _host_lookup(name: str) -> tuple[InstalledDist, Any] | None:
     if dist is None:
         return None
     requires = tuple(str(value) for value in (dist.metadata.get_all("Requires-Dist") or []))
-    return InstalledDist(str(dist.raw_name), str(dist.version), requires), dist
+    from wheelnext_pip import build_isolation as policy
+
+    return policy.InstalledDist(str(dist.raw_name), str(dist.version), requires), dist
 
 
 def _record_paths(info_location: str) -> list[str]:
@@ -255,12 +250,14 @@ def _record_paths(info_location: str) -> list[str]:
 
 def _make_links(links_dir: str, sources: dict[str, Any]) -> None:
     """Link every exposed distribution's files into ``links_dir``."""
+    from wheelnext_pip import build_isolation as policy
+
     for dist in sources.values():
         info = dist.info_location
         location = dist.location
         if not info or not location or not info.endswith(".dist-info"):
             raise OSError(f"{dist.raw_name} is not installed with a .dist-info directory")
-        for relative in link_paths(_record_paths(info)):
+        for relative in policy.link_paths(_record_paths(info)):
             source = os.path.join(location, *relative.split("/"))
             target = os.path.join(links_dir, *relative.split("/"))
             if not os.path.lexists(source) or os.path.lexists(target):
@@ -290,6 +287,8 @@ def _expose(env: Any, prefix_name: str, plan: PassthroughPlan, sources: dict[str
 
 def _passthrough(env: Any, requirements: list[str], prefix_name: str) -> list[str] | None:
     """The requirements still to install, or None to leave pip's call unchanged."""
+    from wheelnext_pip import build_isolation as policy
+
     settings = _settings()
     build = _BUILDING.get()
     if settings is None or build is None or not settings.build_isolation_passthrough:
@@ -303,9 +302,9 @@ def _passthrough(env: Any, requirements: list[str], prefix_name: str) -> list[st
         sources[found[0].key] = found[1]
         return found[0]
 
-    plan = plan_passthrough(requirements, settings.build_isolation_passthrough, lookup)
+    plan = policy.plan_passthrough(requirements, settings.build_isolation_passthrough, lookup)
     for fallback in plan.fallbacks:
-        logger.info(message_fallback(build.project, fallback))
+        logger.info(policy.message_fallback(build.project, fallback))
     if plan.unused:
         logger.debug(
             "wheelnext-pip: %s does not ask for %s among these build requirements",
@@ -326,7 +325,7 @@ def _passthrough(env: Any, requirements: list[str], prefix_name: str) -> list[st
         )
         return None
     for passed in plan.passed:
-        logger.info(message_passed(build.project, passed))
+        logger.info(policy.message_passed(build.project, passed))
     _state.STATE.ledger.built_in_target_environment(build.key)
     return list(plan.remaining)
 
@@ -362,8 +361,13 @@ def _should_cache(call: Call, proceed: Callable[[], Any]) -> Any:
 
 def _cache_path_parts(call: Call, parts: Any) -> Any:
     settings = _settings()
-    if settings is not None and isinstance(parts, list):
-        key = cache_key(settings.no_build_isolation_package, settings.build_isolation_passthrough)
+    if settings is None or not isinstance(parts, list):
+        return parts
+    named = settings.no_build_isolation_package, settings.build_isolation_passthrough
+    if any(named):
+        from wheelnext_pip import build_isolation as policy
+
+        key = policy.cache_key(*named)
         if key is not None:
             return [f"wheelnext-build-{key}", *parts]
     return parts

@@ -61,9 +61,6 @@ RESOLVELIB = "pip._vendor.resolvelib"
 #: Holds ``Criterion`` on every resolvelib pip vendors (0.8.1 to 1.2.x).
 RESOLVELIB_RESOLVERS = "pip._vendor.resolvelib.resolvers"
 
-#: id(requirement) -> requirement, for vendored Requirements parsed from ``name[]``. The
-#: strong reference keeps the id from being reused; parsing is cached, so this stays small.
-_EMPTY_BRACKETS: dict[int, Any] = {}
 #: pip's ``-v`` level.
 VERBOSE = 15
 
@@ -73,19 +70,19 @@ class _Restart(Passthrough):
 
 
 def is_marked_empty(requirement: Any) -> bool:
-    return _EMPTY_BRACKETS.get(id(requirement)) is requirement
+    return _state.STATE.default_extras.empty_brackets.get(id(requirement)) is requirement
 
 
 def mark_empty(requirement: Any) -> None:
     """Mark a copy of a ``name[]`` requirement (``copy.deepcopy`` runs no ``__init__``)."""
-    _EMPTY_BRACKETS[id(requirement)] = requirement
+    _state.STATE.default_extras.empty_brackets[id(requirement)] = requirement
 
 
 def _requirement_init(call: Call, result: Any) -> Any:
     text = call["requirement_string"]
     if isinstance(text, str) and has_empty_brackets(text):
         requirement = call["self"]
-        _EMPTY_BRACKETS[id(requirement)] = requirement
+        _state.STATE.default_extras.empty_brackets[id(requirement)] = requirement
     return result
 
 
@@ -396,7 +393,7 @@ def _set_requirement_extras(call: Call, requirement: Any) -> Any:
     """pip 23.3+ drops extras by writing ``pkg[]``: that is pip's "no extras", never the
     user's opt-out, so it must not carry our ``pkg[]`` mark (nor show as ``pkg[]``)."""
     if not call["new_extras"]:
-        _EMPTY_BRACKETS.pop(id(requirement), None)
+        _state.STATE.default_extras.empty_brackets.pop(id(requirement), None)
     return requirement
 
 

@@ -279,8 +279,7 @@ def explain(project: str, pip_arguments: list[str]) -> int:
     layout = None
     if settings is not None and _state.STATE.is_live(index_group_hooks.FEATURE):
         layout = layout_of(settings)
-    state = vars(package_finder).get("_wheelnext_index_groups")
-    walk = getattr(state, "walks", {}).get(canonicalize_name(project))
+    walk = index_group_hooks.walk_of(package_finder, project)
     shown_versions: set[str] | None = None
     if layout is not None and walk is not None:
         print(layout.describe())

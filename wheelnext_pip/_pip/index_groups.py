@@ -16,6 +16,7 @@ pip's "best version anywhere".
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 import os
@@ -95,7 +96,7 @@ class _Page:
 
 
 @dataclass
-class _Walk:
+class GroupWalk:
     """The walk over the groups for one project."""
 
     project: str
@@ -143,13 +144,16 @@ class _Walk:
 @dataclass
 class _FinderState:
     layout: GroupLayout
-    walks: dict[str, _Walk] = field(default_factory=dict)
+    walks: dict[str, GroupWalk] = field(default_factory=dict)
     best: dict[Any, Any] = field(default_factory=dict)
     warned: set[tuple[str, str]] = field(default_factory=set)
 
 
-_CURRENT_PAGE: list[_Page] = []
-_SUMMARY_SAID: list[bool] = []
+#: The page whose links pip is reading now (set around pip's page fetch and read by the
+#: response hooks below it): a dynamic scope, not run state.
+_CURRENT_PAGE: contextvars.ContextVar[_Page | None] = contextvars.ContextVar(
+    "wheelnext_pip_index_group_page", default=None
+)
 
 
 def needed(settings: Settings) -> bool:
@@ -173,19 +177,27 @@ def _finder_state(finder: Any, layout: GroupLayout) -> _FinderState:
     return state
 
 
-def _walk(finder: Any, state: _FinderState, project: str) -> _Walk:
+def walk_of(finder: Any, project: str) -> GroupWalk | None:
+    """How this run walked the groups for ``project`` with ``finder`` (``explain`` reads it),
+    or None when index groups are off or the project was not looked up."""
+    state = vars(finder).get(_STATE_ATTRIBUTE)
+    if not isinstance(state, _FinderState):
+        return None
+    return state.walks.get(canonicalize_name(project))
+
+
+def _walk(finder: Any, state: _FinderState, project: str) -> GroupWalk:
     key = canonicalize_name(project)
     walk = state.walks.get(key)
     if walk is None:
         layout = state.layout
-        walk = _Walk(key, layout.order_for(key), layout.is_pinned(key))
+        walk = GroupWalk(key, layout.order_for(key), layout.is_pinned(key))
         scope = finder._link_collector.search_scope
         locations = scope.get_index_urls_locations(project)
         for base, location in zip(scope.index_urls, locations):
             walk.pages[location] = _Page(key, layout.group_of(base), base, location)
         state.walks[key] = walk
-        if not _SUMMARY_SAID:
-            _SUMMARY_SAID.append(True)
+        if _state.STATE.ledger.first_time("index-groups:summary"):
             logger.info("wheelnext-pip: %s", layout.describe())
     return walk
 
@@ -200,7 +212,9 @@ def _collect(original: Callable[..., Any], finder: Any, project: str) -> list[An
     return list(inner(finder, project))
 
 
-def _advance(original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk) -> bool:
+def _advance(
+    original: Callable[..., Any], finder: Any, state: _FinderState, walk: GroupWalk
+) -> bool:
     """Fetch the next group of the walk and apply the policy; returns whether it has files."""
     position = walk.reached
     group = walk.order[position]
@@ -241,7 +255,7 @@ def _advance(original: Callable[..., Any], finder: Any, state: _FinderState, wal
 _LISTED_NOTHING_SAID: set[tuple[str, str]] = set()
 
 
-def _warn_listed_nothing(walk: _Walk, used: str | None) -> None:
+def _warn_listed_nothing(walk: GroupWalk, used: str | None) -> None:
     """A higher group whose 2xx pages listed no files counts as absent, but say so, once
     per group and project, when pip takes the project from lower down (or finds it
     nowhere): an outage that answers with a login page must not look like absence.
@@ -266,7 +280,7 @@ def _warn_listed_nothing(walk: _Walk, used: str | None) -> None:
         )
 
 
-def _announce(walk: _Walk, group: str) -> None:
+def _announce(walk: GroupWalk, group: str) -> None:
     if group == DEFAULT_GROUP or group in walk.announced:
         return
     walk.announced.add(group)
@@ -276,7 +290,7 @@ def _announce(walk: _Walk, group: str) -> None:
 
 
 def _first_match(
-    original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk
+    original: Callable[..., Any], finder: Any, state: _FinderState, walk: GroupWalk
 ) -> list[Any]:
     while walk.reached < len(walk.order):
         if _advance(original, finder, state, walk):
@@ -327,7 +341,7 @@ def _find_all_candidates(call: Call, proceed: Proceed) -> Any:
 
 
 def _first_with_candidates(
-    original: Callable[..., Any], finder: Any, state: _FinderState, walk: _Walk
+    original: Callable[..., Any], finder: Any, state: _FinderState, walk: GroupWalk
 ) -> list[Any]:
     """fallthrough without a requirement (``pip index versions``): the first group that
     has any candidate."""
@@ -357,11 +371,11 @@ def _process_project_url(call: Call, proceed: Proceed) -> Any:
         return []  # a higher group serves this project: no request at all
     if page.candidates is not None:
         return list(page.candidates)
-    _CURRENT_PAGE.append(page)
+    token = _CURRENT_PAGE.set(page)
     try:
         candidates = proceed()
     finally:
-        _CURRENT_PAGE.pop()
+        _CURRENT_PAGE.reset(token)
     if page.redirect is not None:
         logger.log(VERBOSE, "wheelnext-pip: %s", _redirect_text(walk, page, page.redirect))
     page.candidates = list(candidates)
@@ -373,7 +387,7 @@ def _process_project_url(call: Call, proceed: Proceed) -> Any:
     return page.candidates
 
 
-def _redirect_text(walk: _Walk, page: _Page, target: str) -> str:
+def _redirect_text(walk: GroupWalk, page: _Page, target: str) -> str:
     """Name the group whose page the redirect landed on, if any (compared as normalized
     URLs, never as raw prefixes)."""
     key = normalize_index_url(target)
@@ -402,7 +416,7 @@ def _failure_name(exc: BaseException) -> str:
 
 
 def _get_simple_response(call: Call, proceed: Proceed) -> Any:
-    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    page = _CURRENT_PAGE.get()
     try:
         response = proceed()
     except BaseException as exc:
@@ -421,7 +435,7 @@ def _get_simple_response(call: Call, proceed: Proceed) -> Any:
 
 
 def _parse_links(call: Call, proceed: Proceed) -> Any:
-    page = _CURRENT_PAGE[-1] if _CURRENT_PAGE else None
+    page = _CURRENT_PAGE.get()
     if page is None:
         return proceed()
     content = call["page"]

@@ -52,8 +52,9 @@ def _variant_settings_problem(settings: Settings) -> str | None:
     path = settings.variant_properties_file
     if not path:
         return None
+    from wheelnext_pip.variants._properties_file import load_properties_file
     from wheelnext_pip.variants.errors import VariantError
-    from wheelnext_pip.variants.properties import load_properties_file, properties_file_notes
+    from wheelnext_pip.variants.properties import properties_file_notes
 
     try:
         user = load_properties_file(path)

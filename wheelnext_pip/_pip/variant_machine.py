@@ -41,11 +41,13 @@ class Machine:
     #: An explicit target (pip's ``--platform`` and friends): its machine, and how pip was
     #: told. The host's hardware is then never asked.
     target: ExplicitTarget | None = None
+    #: namespace -> where the versions of its last ``abi_dependency`` answer came from.
+    abi_origins: dict[str, str] = field(default_factory=dict)
 
     def detect(self, namespace: str) -> NamespaceProperties | None:
         """A built-in provider's answer: from the on-disk cache while the machine's
         fingerprint (driver, GPUs, CPU flags, override variables) is unchanged."""
-        from wheelnext_pip.variants.cache import (
+        from wheelnext_pip.variants._detection_cache import (
             detection_cache_key,
             load_detection_cache,
             store_detection_cache,
@@ -74,6 +76,14 @@ class Machine:
         return detection.properties
 
     def answer(self, decision: ProviderDecision) -> NamespaceProperties | None:
+        if decision.source == "abi-dependency":
+            # Not memoized: what the resolver has pinned grows while it runs.
+            from wheelnext_pip._pip import variant_abi
+
+            properties, self.abi_origins[decision.namespace] = variant_abi.answer(
+                decision, self.target
+            )
+            return properties
         if decision.source == "builtin":
             key: tuple[object, ...] = ("builtin", decision.namespace)
             if key not in self.answers:
@@ -94,12 +104,12 @@ class Machine:
         if key not in self.answers:
             # Imported only when a trusted plugin must run (rare; resolution has not reached
             # installation, so pip's late-import guard is not involved).
-            from wheelnext_pip.variants import plugins
+            from wheelnext_pip.variants import _plugin_env
 
-            environment = plugins.PluginEnvironment(
+            environment = _plugin_env.PluginEnvironment(
                 cache_dir=pip_cache_dir(), pip_install_args=tuple(self.index_arguments())
             )
-            self.answers[key] = plugins.answer_trusted_plugin(
+            self.answers[key] = _plugin_env.answer_trusted_plugin(
                 decision,
                 environment=environment,
                 trusted=self.settings.trust_providers,
@@ -109,6 +119,8 @@ class Machine:
 
     def describe_origin(self, namespace: str, source: str) -> str:
         """Where a namespace's properties came from, in doctor's words."""
+        if source == "abi-dependency":
+            return "built-in abi_dependency: " + self.abi_origins.get(namespace, "not asked")
         if source != "builtin":
             return _ORIGINS.get(source, source)
         if self.target is not None:
@@ -128,6 +140,7 @@ _ORIGINS = {
     "optional-off": "optional, off (not in enable-providers)",
     "static": "static (the package's static-properties)",
     "unsupported-builtin": "builtin provider not implemented",
+    "abi-dependency": "built-in abi_dependency",
     "trusted-plugin": "trusted plugin (trust-providers)",
     "untrusted": "untrusted plugin (never installed or run)",
 }
@@ -172,9 +185,11 @@ def load_machine(
 ) -> Machine:
     """The machine these settings describe (reads ``variant-properties-file``; a broken
     file raises :class:`~wheelnext_pip.variants.errors.VariantError`)."""
-    from wheelnext_pip.variants.properties import load_properties_file
+    from wheelnext_pip._pip.variant_abi import check_override
+    from wheelnext_pip.variants._properties_file import load_properties_file
     from wheelnext_pip.variants.providers import ProviderSettings
 
+    check_override()
     user_properties: dict[str, NamespaceProperties] = {}
     if settings.variant_properties_file:
         user_properties = load_properties_file(settings.variant_properties_file)
@@ -192,18 +207,9 @@ def load_machine(
 
 def fingerprint() -> dict[str, str]:
     """What the cached detection answers depend on."""
-    from wheelnext_pip.variants.cache import fingerprint_inputs, read_nvidia_driver_state
-    from wheelnext_pip.variants.detect import read_linux_cpu_flags
+    from wheelnext_pip.variants._detection_cache import machine_fingerprint
 
-    driver, gpus = read_nvidia_driver_state()
-    return fingerprint_inputs(
-        machine=platform.machine(),
-        system=platform.system(),
-        environ=os.environ,
-        nvidia_driver=driver,
-        gpus=gpus,
-        cpu_flags=read_linux_cpu_flags(),
-    )
+    return machine_fingerprint(os.environ)
 
 
 def detection_cache_dir() -> str | None:

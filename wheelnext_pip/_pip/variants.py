@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from pip._internal.exceptions import InstallationError
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip import acceptance, variant_run, variant_wheels
+from wheelnext_pip._pip import acceptance, variant_abi, variant_run, variant_wheels
 from wheelnext_pip._pip.registry import (
     Call,
     PatchPoint,
@@ -66,7 +66,9 @@ __all__ = ["FEATURE", "LATE_IMPORTS", "VARIANTS", "judge_pending", "link_to_take
 # when a release with variant wheels is first judged: most pip runs never meet one.
 # ``LATE_IMPORTS`` lets pip 26.3 import them before its install-time import guard.
 LATE_IMPORTS = (
-    "wheelnext_pip.variants.cache",
+    "wheelnext_pip.variants._detection_cache",
+    "wheelnext_pip.variants._properties_file",
+    "wheelnext_pip.variants.abi_dependency",
     "wheelnext_pip.variants.detect",
     "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.metadata",
@@ -603,6 +605,7 @@ VARIANTS = PatchSet(
             params=("self", "candidate"),
         ),
         *variant_wheels.POINTS,
+        *variant_abi.POINTS,
         PatchPoint(
             FEATURE, "pip._internal.resolution.resolvelib.factory",
             "Factory._make_candidate_from_link", _make_candidate_from_link,

@@ -214,6 +214,9 @@ class Judgment:
                 self.inform(f"note:{namespace}:{decision.note}", decision.note)
             origins[namespace] = machine.describe_origin(namespace, decision.source)
         ranking = rank_variants(combined.variants, combined.namespace_priorities, supported)
+        abi = [ns for ns, decision in decisions.items() if decision.source == "abi-dependency"]
+        if abi:
+            ranking = _refuse_malformed_abi_values(ranking, combined, abi)
         label = self.variant_labels.get(key.project)
         if label is not None:
             ranking = prefer_label(ranking, label)
@@ -321,3 +324,22 @@ class Judgment:
             for key, ranking in self.rankings.items()
             if key.project == project and key.version == version and not isinstance(ranking, str)
         ]
+
+
+def _refuse_malformed_abi_values(
+    ranking: VariantRanking, metadata: VariantMetadata, namespaces: list[str]
+) -> VariantRanking:
+    """PEP 850 ``abi_dependency`` values are one to three release components; a label with
+    any other value is incompatible (as uv judges it), whatever its other values say."""
+    from dataclasses import replace
+
+    from wheelnext_pip.variants.abi_dependency import malformed_labels
+
+    refused = malformed_labels(metadata.variants, namespaces)
+    if not refused:
+        return ranking
+    return replace(
+        ranking,
+        labels=tuple(label for label in ranking.labels if label not in refused),
+        incompatible={**ranking.incompatible, **refused},
+    )

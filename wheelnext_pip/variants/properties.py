@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from wheelnext_pip.variants.errors import VariantError
 
@@ -24,7 +23,6 @@ __all__ = [
     "is_valid_namespace",
     "is_valid_value",
     "legacy_hash_label",
-    "load_properties_file",
     "parse_properties_toml",
     "properties_by_feature",
     "properties_file_notes",
@@ -142,16 +140,6 @@ class NamespaceProperties:
 
 
 # -- the variant-properties-file ------------------------------------------------------------
-
-
-def load_properties_file(path: str | Path) -> dict[str, NamespaceProperties]:
-    """Read the ``variant-properties-file``; namespaces in the order written."""
-    source = f"{PROPERTIES_FILE_SETTING} ({path})"
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise VariantError(f"cannot read the file: {error}", source) from None
-    return parse_properties_toml(text, source)
 
 
 def parse_properties_toml(text: str, source: str) -> dict[str, NamespaceProperties]:

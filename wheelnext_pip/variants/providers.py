@@ -4,11 +4,13 @@ Pure selection policy, first rule that applies, per namespace:
 
 1. ``disable-providers`` names it -> ``disabled``
 2. the user's ``variant-properties-file`` names it -> ``file`` (replaces every other source)
-3. the document has no provider for it (pure PEP 825) -> ``no-provider``
+3. the document has no provider for it (pure PEP 825) -> ``no-provider``, except the
+   namespace reserved for the ABI dependency provider -> ``abi-dependency``
 4. legacy ``enable-if`` is false for the target -> ``enable-if-false``
 5. ``optional`` and not in ``enable-providers`` -> ``optional-off``
 6. ``static-properties`` -> ``static``
-7. a PEP 850 ``builtin`` provider (``abi_dependency``: not implemented) -> ``unsupported-builtin``
+7. a PEP 850 ``builtin`` provider: ``abi_dependency`` -> ``abi-dependency``; any other name
+   -> ``unsupported-builtin``
 8. ``requires`` matches one of our built-in reimplementations -> ``builtin``
 9. every package of ``requires`` is in ``trust-providers`` -> ``trusted-plugin``
 10. otherwise -> ``untrusted`` (never installed, never run)
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Literal, Optional
 
 from wheelnext_pip._names import canonicalize_name
+from wheelnext_pip.variants.abi_dependency import ABI_DEPENDENCY
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.metadata import ProviderDeclaration, VariantMetadata, default_plugin_api
 from wheelnext_pip.variants.microarch import AARCH64_PLUGIN_FEATURES, X86_64_PLUGIN_FEATURES
@@ -51,6 +54,7 @@ DecisionSource = Literal[
     "optional-off",
     "static",
     "unsupported-builtin",
+    "abi-dependency",
     "builtin",
     "trusted-plugin",
     "untrusted",
@@ -160,13 +164,15 @@ class ProviderDecision:
     requires: tuple[str, ...] = ()
     #: For ``trusted-plugin``: the endpoint to call.
     plugin_api: str | None = None
+    #: For ``abi-dependency``: the distributions (features) the document's labels name.
+    features: tuple[str, ...] = ()
     #: One line for logs and ``explain``; empty when there is nothing to say.
     note: str = ""
 
     @property
     def needs_answer(self) -> bool:
         """Whether properties must still be obtained (detection or a plugin run)."""
-        return self.source in ("builtin", "trusted-plugin")
+        return self.source in ("builtin", "trusted-plugin", "abi-dependency")
 
 
 def match_builtin_provider(declaration: ProviderDeclaration) -> BuiltinProvider | None:
@@ -274,6 +280,8 @@ def select_provider(
             settings.user_properties[namespace],
             note=f"{namespace}: taken from variant-properties-file",
         )
+    if declaration is None and namespace == ABI_DEPENDENCY:
+        return ProviderDecision(namespace, "abi-dependency")
     if declaration is None:
         return ProviderDecision(
             namespace,
@@ -294,6 +302,8 @@ def select_provider(
         )
     if declaration.kind == "static":
         return ProviderDecision(namespace, "static", declaration.static_namespace_properties())
+    if declaration.kind == "builtin" and declaration.builtin == ABI_DEPENDENCY:
+        return ProviderDecision(namespace, "abi-dependency")
     if declaration.kind == "builtin":
         return ProviderDecision(
             namespace,
@@ -330,6 +340,16 @@ def select_provider(
 ProviderAnswer = Callable[[ProviderDecision], Optional[NamespaceProperties]]
 
 
+def _features_of(metadata: VariantMetadata, namespace: str) -> tuple[str, ...]:
+    features = (
+        prop.feature
+        for properties in metadata.variants.values()
+        for prop in sorted(properties)
+        if prop.namespace == namespace
+    )
+    return tuple(dict.fromkeys(features))
+
+
 def resolve_supported_properties(
     metadata: VariantMetadata,
     settings: ProviderSettings,
@@ -350,6 +370,8 @@ def resolve_supported_properties(
         decision = select_provider(
             namespace, metadata.providers.get(namespace), settings, environment
         )
+        if decision.source == "abi-dependency":
+            decision = replace(decision, features=_features_of(metadata, namespace))
         properties = answer(decision) if decision.needs_answer else decision.properties
         if decision.builtin is not None:
             properties = builtin_view(decision.builtin, properties)

@@ -1,4 +1,5 @@
 """On-disk cache of built-in provider detection, keyed by what would change its answer.
+Private: it reads the machine and writes pip's cache folder.
 
 The key is a hash of an invalidation fingerprint: NVIDIA driver version and GPU list, a hash of
 the CPU flags, machine, OS and the override variables. Reading a stale, foreign or damaged file
@@ -12,6 +13,8 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from wheelnext_pip.variants._provider_nvidia import read_nvidia_driver_state
+from wheelnext_pip.variants._provider_x86_64 import read_linux_cpu_flags
 from wheelnext_pip.variants.detect import (
     FORCE_CPUINFO,
     FORCE_CUDA_DRIVER_VERSION,
@@ -32,7 +35,7 @@ __all__ = [
     "detection_cache_key",
     "fingerprint_inputs",
     "load_detection_cache",
-    "read_nvidia_driver_state",
+    "machine_fingerprint",
     "store_detection_cache",
 ]
 
@@ -80,27 +83,26 @@ def fingerprint_inputs(
     return inputs
 
 
+def machine_fingerprint(environ: Mapping[str, str]) -> dict[str, str]:
+    """:func:`fingerprint_inputs` of this machine: a cheap look at the NVIDIA driver and the
+    CPU flags (no NVML), the machine and OS, and the override variables in ``environ``."""
+    import platform
+
+    driver, gpus = read_nvidia_driver_state()
+    return fingerprint_inputs(
+        machine=platform.machine(),
+        system=platform.system(),
+        environ=environ,
+        nvidia_driver=driver,
+        gpus=gpus,
+        cpu_flags=read_linux_cpu_flags(),
+    )
+
+
 def detection_cache_key(inputs: Mapping[str, str]) -> str:
     """A stable hash of the fingerprint inputs."""
     text = "\n".join(f"{key}={inputs[key]}" for key in sorted(inputs))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def read_nvidia_driver_state(
-    root: str | Path = "/proc/driver/nvidia",
-) -> tuple[str | None, tuple[str, ...]]:
-    """Cheap Linux view of the NVIDIA driver (no NVML): its version line and GPU bus ids."""
-    base = Path(root)
-    try:
-        version_text = (base / "version").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None, ()
-    first_line = version_text.splitlines()[0].strip() if version_text.strip() else ""
-    try:
-        gpus = tuple(sorted(entry.name for entry in (base / "gpus").iterdir()))
-    except OSError:
-        gpus = ()
-    return first_line or None, gpus
 
 
 def _encode(results: Mapping[str, NamespaceProperties | None]) -> dict[str, object]:
