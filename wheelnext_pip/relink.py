@@ -34,12 +34,14 @@ from typing import NoReturn
 
 from wheelnext_pip.errors import WheelnextPipError
 from wheelnext_pip.symlinks import (
+    LINKS_WHEEL_VERSION,
     LinkError,
     LinkPlan,
-    check_links_recorded,
     is_zip_symlink,
-    parse_links_file,
-    plan_links,
+    link_inputs,
+    parse_wheel_version,
+    read_links,
+    wheel_version_problem,
 )
 
 __all__ = [
@@ -53,7 +55,6 @@ __all__ = [
 ]
 
 PROG = "wheelnext-pip relink"
-LINKS_WHEEL_VERSION = "2.0"
 
 # ELF: libfoo.so, libfoo.so.1, libfoo.so.1.2.3 (the ".so" delimits the stem, so it may hold dots).
 _ELF_NAME = re.compile(r"^(?P<stem>lib.+?)\.so(?P<version>(?:\.[0-9]+)*)$")
@@ -205,18 +206,16 @@ def _layout(archive: zipfile.ZipFile, wheel: str) -> _WheelLayout:
     )
 
 
-def _wheel_version(wheel_text: bytes, wheel: str) -> tuple[int, str]:
-    """The major version and the text of WHEEL's Wheel-Version (``1.0`` -> ``(1, "1.0")``)."""
+def _wheel_version(wheel_text: bytes, wheel: str) -> tuple[int, ...]:
+    """WHEEL's Wheel-Version as numbers (``1.0`` -> ``(1, 0)``)."""
     for line in wheel_text.splitlines(keepends=True):
         match = _WHEEL_VERSION_LINE.match(line)
         if match:
             text = match.group("value").decode("utf-8", "replace")
-            try:
-                # Any number of numeric components, as pip itself accepts.
-                components = [int(part) for part in text.split(".")]
-            except ValueError:
-                raise RelinkError(wheel, f"WHEEL has a malformed Wheel-Version {text!r}") from None
-            return components[0], text
+            version = parse_wheel_version(text)
+            if version is None:
+                raise RelinkError(wheel, f"WHEEL has a malformed Wheel-Version {text!r}")
+            return version
     raise RelinkError(wheel, "WHEEL has no Wheel-Version")
 
 
@@ -241,28 +240,18 @@ def _read_record(archive: zipfile.ZipFile, record_path: str, wheel: str) -> list
     return [row for row in csv.reader(io.StringIO(text)) if row]
 
 
-def _zip_link_texts(archive: zipfile.ZipFile) -> dict[str, str]:
-    links: dict[str, str] = {}
-    for info in archive.infolist():
-        if is_zip_symlink(info.external_attr):
-            links[info.filename] = archive.read(info).decode("utf-8", "surrogateescape")
-    return links
-
-
-def _plan(
-    archive: zipfile.ZipFile, layout: _WheelLayout, wheel: str, record: Sequence[Sequence[str]]
-) -> LinkPlan:
-    """Validate LINKS and zip link entries of an open wheel, as the installer does."""
-    link_rows: list[tuple[str, str]] = []
-    if layout.links_path in archive.namelist():
-        data = archive.read(layout.links_path)
-        check_links_recorded(record, layout.links_path, data, wheel=wheel)
-        link_rows = parse_links_file(data, wheel=wheel)
-    zip_links = _zip_link_texts(archive)
-    # All names, as the installer passes them: plan_links itself sets directory entries
-    # and zip link members apart from the files.
-    return plan_links(
-        wheel=wheel, members=archive.namelist(), link_rows=link_rows, zip_links=zip_links
+def _plan(archive: zipfile.ZipFile, wheel: str) -> LinkPlan:
+    """Validate LINKS and zip link entries of an open wheel with the installer's reader."""
+    names = archive.namelist()
+    return read_links(
+        wheel=wheel,
+        members=names,
+        contents={name: archive.read(name) for name in link_inputs(names)},
+        zip_links={
+            info.filename: archive.read(info)
+            for info in archive.infolist()
+            if is_zip_symlink(info.external_attr)
+        },
     )
 
 
@@ -270,27 +259,20 @@ def check_wheel(wheel: Path) -> LinkPlan:
     """Validate a wheel's LINKS and zip link entries without installing it.
 
     LINKS must be recorded in RECORD with a matching hash, every row must pass
-    :func:`~wheelnext_pip.symlinks.plan_links`, and Wheel-Version must be 2.x exactly
-    when LINKS is present. Raises :class:`RelinkError` or
-    :class:`~wheelnext_pip.symlinks.LinkError` with one line.
+    :func:`~wheelnext_pip.symlinks.plan_links`, and Wheel-Version must pass
+    :func:`~wheelnext_pip.symlinks.wheel_version_problem` (the installer's rule). Raises
+    :class:`RelinkError` or :class:`~wheelnext_pip.symlinks.LinkError` with one line.
     """
     name = wheel.name
     with _open_wheel(wheel) as archive:
         layout = _layout(archive, name)
-        record = _read_record(archive, layout.record_path, name)
-        major, version = _read_wheel_version(archive, layout, name)
+        _read_record(archive, layout.record_path, name)
+        version = _read_wheel_version(archive, layout, name)
         has_links = layout.links_path in archive.namelist()
-        if has_links and major < 2:
-            raise RelinkError(
-                name, f"{layout.links_path} needs Wheel-Version 2.0 but WHEEL says {version}"
-            )
-        if major > 2:
-            raise RelinkError(name, f"Wheel-Version {version} is not supported")
-        if major == 2 and not has_links:
-            raise RelinkError(
-                name, "uses Wheel-Version 2 features wheelnext-pip does not know (no LINKS file)"
-            )
-        return _plan(archive, layout, name, record)
+        problem = wheel_version_problem(version, has_links=has_links)
+        if problem is not None:
+            raise RelinkError(name, problem)
+        return _plan(archive, name)
 
 
 def _open_wheel(wheel: Path) -> zipfile.ZipFile:
@@ -306,7 +288,7 @@ def _open_wheel(wheel: Path) -> zipfile.ZipFile:
 
 def _read_wheel_version(
     archive: zipfile.ZipFile, layout: _WheelLayout, wheel: str
-) -> tuple[int, str]:
+) -> tuple[int, ...]:
     try:
         return _wheel_version(archive.read(layout.wheel_path), wheel)
     except KeyError:
@@ -423,16 +405,19 @@ def relink_wheel(wheel: Path, out_dir: Path) -> RelinkResult:
         layout = _layout(archive, name)
         if layout.links_path in archive.namelist():
             raise RelinkError(name, f"already has {layout.links_path}")
-        major, version = _read_wheel_version(archive, layout, name)
-        if major >= 2:
-            raise RelinkError(name, f"already has Wheel-Version {version}")
+        version = _read_wheel_version(archive, layout, name)
+        if version[0] >= LINKS_WHEEL_VERSION[0]:
+            shown = ".".join(map(str, version))
+            raise RelinkError(name, f"already has Wheel-Version {shown}")
         record = _read_record(archive, layout.record_path, name)
         pairs = find_aliases(archive)
         if not pairs:
             raise RelinkError(name, "no byte-identical shared-library aliases")
 
         removed = {alias for alias, _ in pairs}
-        wheel_text = _with_wheel_version(archive.read(layout.wheel_path), LINKS_WHEEL_VERSION)
+        wheel_text = _with_wheel_version(
+            archive.read(layout.wheel_path), ".".join(map(str, LINKS_WHEEL_VERSION))
+        )
         links_text = _links_text(pairs)
         record_text = _new_record(record, layout, removed, wheel_text, links_text)
         payload_saved = sum(archive.getinfo(alias).file_size for alias in removed)
@@ -472,8 +457,8 @@ def _self_check(written: Path, name: str, pairs: Sequence[tuple[str, str]]) -> N
     try:
         with _open_wheel(written) as archive:
             layout = _layout(archive, name)
-            record = _read_record(archive, layout.record_path, name)
-            plan = _plan(archive, layout, name, record)
+            _read_record(archive, layout.record_path, name)
+            plan = _plan(archive, name)
     except (LinkError, RelinkError) as exc:
         problem = str(exc).removeprefix(f"{name}: ")
         raise RelinkError(name, f"the relinked wheel fails validation: {problem}") from None

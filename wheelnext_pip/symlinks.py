@@ -11,6 +11,9 @@ relative to the member's folder, as a POSIX symlink's text is.
 
 Every refusal is a :class:`LinkError` whose ``str()`` is one line naming the wheel, the
 link (or the LINKS line) and a short, stable rule string (the ``RULE_*`` constants).
+
+:func:`read_links` is the one reader of a wheel's links (the installer and ``relink`` both
+use it), and :func:`wheel_version_problem` the one rule on ``Wheel-Version``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from wheelnext_pip.errors import WheelnextPipError
 
 __all__ = [
+    "LINKS_WHEEL_VERSION",
     "MAX_CHAIN",
     "RULES",
     "LinkError",
@@ -35,9 +39,13 @@ __all__ = [
     "PlannedLink",
     "check_links_recorded",
     "is_zip_symlink",
+    "link_inputs",
     "parse_links_file",
     "parse_record",
+    "parse_wheel_version",
     "plan_links",
+    "read_links",
+    "wheel_version_problem",
     "zip_link_target",
 ]
 
@@ -266,6 +274,106 @@ def parse_record(data: bytes, *, wheel: str, path: str = "RECORD") -> list[list[
     except csv.Error as exc:
         where = f"{path} line {reader.line_num}"
         raise LinkError(wheel, where, None, RULE_MALFORMED, str(exc)) from None
+
+
+# -- a wheel's links, read once ---------------------------------------------------------
+
+
+def _links_files(members: Iterable[str]) -> list[tuple[str, str]]:
+    """``(LINKS, RECORD)`` member paths of every ``.dist-info`` folder that has a LINKS file."""
+    names = set(members)
+    folders = sorted({name.partition("/")[0] for name in names if "/" in name})
+    return [
+        (f"{folder}/LINKS", f"{folder}/RECORD")
+        for folder in folders
+        if folder.endswith(".dist-info") and f"{folder}/LINKS" in names
+    ]
+
+
+def link_inputs(members: Iterable[str]) -> list[str]:
+    """The members whose bytes :func:`read_links` needs: each ``.dist-info/LINKS`` and the
+    RECORD beside it, where the wheel has one."""
+    names = set(members)
+    found: list[str] = []
+    for links_path, record_path in _links_files(names):
+        found.append(links_path)
+        if record_path in names:
+            found.append(record_path)
+    return found
+
+
+def read_links(
+    *,
+    wheel: str,
+    members: Sequence[str],
+    contents: Mapping[str, bytes],
+    zip_links: Mapping[str, bytes],
+) -> LinkPlan:
+    """Every link of a wheel, validated; raises :class:`LinkError` for the first bad one.
+
+    ``members`` are the wheel's member paths, ``contents`` the bytes of the members
+    :func:`link_inputs` names, ``zip_links`` the bytes of each member whose zip mode is
+    ``S_IFLNK`` (:func:`is_zip_symlink`). Each LINKS file must be vouched for by its RECORD
+    (:func:`check_links_recorded`); its rows and the zip links then go to :func:`plan_links`.
+    """
+    names = list(members)
+    link_rows: list[tuple[str, str]] = []
+    for links_path, record_path in _links_files(names):
+        data = contents[links_path]
+        record = contents.get(record_path)
+        rows = [] if record is None else parse_record(record, wheel=wheel, path=record_path)
+        check_links_recorded(rows, links_path, data, wheel=wheel)
+        link_rows.extend(parse_links_file(data, wheel=wheel))
+    if not link_rows and not zip_links:
+        return LinkPlan(())
+    # A zip link's text names a path; bytes that are not UTF-8 keep their value (and are
+    # refused by the path rules rather than by a decoding error).
+    texts = {member: data.decode("utf-8", "surrogateescape") for member, data in zip_links.items()}
+    return plan_links(wheel=wheel, members=names, link_rows=link_rows, zip_links=texts)
+
+
+# -- Wheel-Version -----------------------------------------------------------------------
+
+#: The Wheel-Version a wheel with a LINKS file declares (PEP 778): installers that do not
+#: know links then refuse it instead of installing it without them.
+LINKS_WHEEL_VERSION: tuple[int, int] = (2, 0)
+
+
+def parse_wheel_version(text: str) -> tuple[int, ...] | None:
+    """WHEEL's ``Wheel-Version`` value as numbers (``"2.0"`` -> ``(2, 0)``), read as pip
+    reads it: blanks around it ignored, any number of numeric components. None if it is not
+    such a value."""
+    try:
+        return tuple(int(part) for part in text.strip().split("."))
+    except ValueError:
+        return None
+
+
+def wheel_version_problem(version: Sequence[int], *, has_links: bool) -> str | None:
+    """Why a wheel of this Wheel-Version, with or without a ``.dist-info/LINKS`` file,
+    cannot be installed with links; None when it can.
+
+    - a wheel with LINKS declares Wheel-Version 2 (PEP 778), so that installers that do
+      not know links refuse it;
+    - Wheel-Version 2 without LINKS uses Wheel-Version 2 features (PEP 777) that are not
+      known here: LINKS is the only one implemented;
+    - Wheel-Version 3 and later are refused, as pip refuses them.
+
+    A later 2.x minor version is accepted (minor versions are compatible by definition);
+    the caller warns that it is newer than :data:`LINKS_WHEEL_VERSION`.
+    """
+    shown = ".".join(map(str, version))
+    major = version[0] if version else 0
+    if major > LINKS_WHEEL_VERSION[0]:
+        return f"Wheel-Version {shown} is not supported"
+    if has_links and major < LINKS_WHEEL_VERSION[0]:
+        return f"LINKS needs Wheel-Version 2.0 but WHEEL says {shown}"
+    if major == LINKS_WHEEL_VERSION[0] and not has_links:
+        return (
+            "it uses Wheel-Version 2 features that wheelnext-pip does not know; "
+            "wheelnext-pip supports .dist-info/LINKS only"
+        )
+    return None
 
 
 # -- path rules -------------------------------------------------------------------------

@@ -173,6 +173,18 @@ def test_wheel_version_2_without_links_is_refused(fresh_plugin_env: PipEnv, tmp_
     assert "uses Wheel-Version 2 features that wheelnext-pip does not know" in result.stderr
 
 
+def test_links_in_a_wheel_version_1_wheel_are_refused(
+    fresh_plugin_env: PipEnv, tmp_path: Path
+) -> None:
+    """PEP 778: a wheel with LINKS declares Wheel-Version 2.0; the installer applies the rule
+    of ``relink --check`` and installs nothing of a 1.x wheel that has a LINKS file."""
+    result = install(fresh_plugin_env, linked_wheel(tmp_path, wheel_version="1.0"), wheelnext="1")
+    assert result.returncode == 1
+    assert "LINKS needs Wheel-Version 2.0 but WHEEL says 1.0" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (fresh_plugin_env.site_packages / "pkg").exists()
+
+
 def test_chains_and_directory_links(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
     """A 3-link chain, and a directory link whose package is importable."""
     rows = (

@@ -347,3 +347,20 @@ def test_startup_files_import_only_os_and_sys() -> None:
     pth = (REPO / "sitecustomize" / "wheelnext_pip.pth").read_text(encoding="utf-8")
     assert pth.startswith("import os;")
     assert pth.count("import ") == 2  # os, then the bootstrap itself once switched on
+
+
+def test_each_feature_patch_module_is_named_after_its_feature() -> None:
+    # Read from the catalog's source: importing it would import the run state.
+    tree = ast.parse((PACKAGE / "_pip" / "catalog.py").read_text(encoding="utf-8"))
+    table = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "FEATURE_MODULES"
+    )
+    named = ast.literal_eval(table)
+    assert named, "no feature modules found in catalog.py"
+    for feature, (module, _) in named.items():
+        assert module == f"wheelnext_pip._pip.{feature.replace('-', '_')}", feature
+        assert module in MODULES, module

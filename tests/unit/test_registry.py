@@ -323,6 +323,26 @@ def test_a_failing_hook_of_a_fail_closed_set_stops_pip(kind: str, counted: Count
     assert _state.STATE.is_live("demo")
 
 
+def test_a_set_may_stop_on_internal_errors_and_yet_be_optional(counted: Counter) -> None:
+    """``hooks_fail_closed``: an internal error stops pip, a set that cannot be applied
+    does not (stock pip is safe without it)."""
+    from pip._internal.exceptions import InstallationError
+
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    closed = PatchSet(
+        "demo", (contract_point("after", after),), hooks_fail_closed=True, risk="risk it"
+    )
+    assert closed.stops_on_internal_error and not closed.fail_closed
+    assert PatchSet("x", (), fail_closed=True).stops_on_internal_error
+    assert not PatchSet("x", (), fail_closed=True, hooks_fail_closed=False).stops_on_internal_error
+    registry.apply_set(closed)
+    with pytest.raises(InstallationError, match="stopping rather than risk it"):
+        Searcher().find("a")
+    assert len(counted.calls) == 1
+
+
 def test_our_errors_become_one_pip_error_and_pip_errors_pass(counted: Counter) -> None:
     from pip._internal.exceptions import InstallationError, InvalidWheel
 
@@ -371,3 +391,25 @@ def test_pip_errors_of_pip_s_function_reach_the_caller_through_every_form(
     with pytest.raises(registry.Passthrough):
         Searcher().find("a")
     assert _state.STATE.is_live("demo")
+
+
+def test_symlinks_pip_tools_and_variant_wheels_hooks_follow_the_contract() -> None:
+    """No raw hook is left in these patch modules; symlinks stops pip on an internal error
+    of a hook, and only warns when it cannot be applied (stock pip refuses its wheels)."""
+    from wheelnext_pip._pip import piptools, symlinks, variant_wheels
+
+    sets = (
+        symlinks.SYMLINKS,
+        piptools.START,
+        piptools.OUTPUT,
+        piptools.KEEP_PLUGIN,
+        piptools.VARIANT_HASHES,
+        piptools.HASH_SOURCES,
+    )
+    points = [*variant_wheels.POINTS]
+    for patch_set in sets:
+        for entry in patch_set.entries:
+            points.extend(entry if isinstance(entry, tuple) else (entry,))
+    assert [point.ident for point in points if point.kind == "raw"] == []
+    assert symlinks.SYMLINKS.stops_on_internal_error
+    assert not symlinks.SYMLINKS.fail_closed

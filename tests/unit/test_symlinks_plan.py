@@ -24,9 +24,13 @@ from wheelnext_pip.symlinks import (
     PlannedLink,
     check_links_recorded,
     is_zip_symlink,
+    link_inputs,
     parse_links_file,
     parse_record,
+    parse_wheel_version,
     plan_links,
+    read_links,
+    wheel_version_problem,
     zip_link_target,
 )
 
@@ -859,3 +863,83 @@ def test_a_long_chain_into_a_cycle_and_deep_paths() -> None:
     deep = "pkg/" + "/".join(["d"] * 2000)
     link = plan((f"{deep}/x", f"{deep}/f.so"), members=[f"{deep}/f.so"]).links[0]
     assert link.relative == "f.so" and link.final_target == f"{deep}/f.so"
+
+
+# -- the one reader of a wheel's links, and the one Wheel-Version rule ------------------
+
+
+def _recorded(links: bytes, folder: str = DIST_INFO) -> bytes:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(links).digest()).rstrip(b"=").decode()
+    return f"{folder}/LINKS,sha256={digest},{len(links)}\n{folder}/RECORD,,\n".encode()
+
+
+def test_link_inputs_name_each_links_file_and_the_record_beside_it() -> None:
+    other = "pkg_b-1.0.dist-info"
+    members = [*MEMBERS, LINKS_PATH, f"{other}/LINKS", f"{other}/METADATA", "pkg/LINKS"]
+    assert link_inputs(members) == [LINKS_PATH, f"{DIST_INFO}/RECORD", f"{other}/LINKS"]
+    assert link_inputs(MEMBERS) == []
+
+
+def test_read_links_checks_record_then_plans_rows_and_zip_links() -> None:
+    links = b"pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\n"
+    members = [*MEMBERS, LINKS_PATH, "pkg/libfoo.so"]
+    contents = {LINKS_PATH: links, f"{DIST_INFO}/RECORD": _recorded(links)}
+    found = read_links(
+        wheel=WHEEL, members=members, contents=contents, zip_links={"pkg/libfoo.so": b"libfoo.so.3"}
+    )
+    assert [(link.source, link.target, link.origin) for link in found.links] == [
+        ("pkg/libfoo.so.3", "pkg/libfoo.so.3.1.4", "LINKS"),
+        ("pkg/libfoo.so", "pkg/libfoo.so.3", "zip"),
+    ]
+    # No links at all: an empty plan, whatever the members.
+    assert read_links(wheel=WHEEL, members=MEMBERS, contents={}, zip_links={}) == LinkPlan(())
+
+
+def test_read_links_refuses_links_that_record_does_not_vouch_for() -> None:
+    links = b"pkg/libfoo.so.3,pkg/libfoo.so.3.1.4\n"
+    members = [*MEMBERS, LINKS_PATH]
+    for record in (None, _recorded(b"other")):
+        contents = {LINKS_PATH: links}
+        if record is not None:
+            contents[f"{DIST_INFO}/RECORD"] = record
+        with pytest.raises(LinkError) as caught:
+            read_links(wheel=WHEEL, members=members, contents=contents, zip_links={})
+        assert caught.value.rule in ("not listed in RECORD", "hash does not match RECORD")
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("2.0", (2, 0)),
+        (" 1.0 ", (1, 0)),
+        ("2.1.3", (2, 1, 3)),
+        ("2", (2,)),
+        ("two", None),
+        ("", None),
+    ],
+)
+def test_parse_wheel_version(text: str, version: tuple[int, ...] | None) -> None:
+    assert parse_wheel_version(text) == version
+
+
+@pytest.mark.parametrize(
+    ("version", "has_links", "problem"),
+    [
+        ((1, 0), False, None),
+        ((1, 9), False, None),
+        ((2, 0), True, None),
+        ((2, 1), True, None),  # a newer minor version: accepted (the caller warns)
+        ((1, 0), True, "LINKS needs Wheel-Version 2.0 but WHEEL says 1.0"),
+        ((2, 0), False, "it uses Wheel-Version 2 features that wheelnext-pip does not know"),
+        ((3, 0), True, "Wheel-Version 3.0 is not supported"),
+        ((3, 0), False, "Wheel-Version 3.0 is not supported"),
+    ],
+)
+def test_one_wheel_version_rule(
+    version: tuple[int, ...], has_links: bool, problem: str | None
+) -> None:
+    found = wheel_version_problem(version, has_links=has_links)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(problem) and "\n" not in found

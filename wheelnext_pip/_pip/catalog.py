@@ -25,7 +25,7 @@ INFRASTRUCTURE_MODULES: tuple[tuple[str, str], ...] = (
 
 #: feature name -> (patch module, name of its set). A feature issue adds its set here.
 FEATURE_MODULES: dict[str, tuple[str, str]] = {
-    "symlinks": ("wheelnext_pip._pip.installer", "SYMLINKS"),
+    "symlinks": ("wheelnext_pip._pip.symlinks", "SYMLINKS"),
     "default-extras": ("wheelnext_pip._pip.default_extras", "DEFAULT_EXTRAS"),
     "build-isolation": ("wheelnext_pip._pip.build_isolation", "BUILD_ISOLATION"),
     "index-groups": ("wheelnext_pip._pip.index_groups", "INDEX_GROUPS"),

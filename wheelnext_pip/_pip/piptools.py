@@ -22,12 +22,19 @@ pip-tools also does a few steps of its own that the features must reach:
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import Any
 
 from wheelnext_pip import _state
 from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip import default_extras, report, session
-from wheelnext_pip._pip.registry import PatchPoint, PatchSet, apply_set, argument, hook_failed
+from wheelnext_pip._pip.registry import (
+    Call,
+    PatchPoint,
+    PatchSet,
+    Proceed,
+    apply_set,
+    hook_failed,
+)
 from wheelnext_pip.extras import PLACEHOLDER
 
 BASE_COMMAND = "pip._internal.cli.base_command"
@@ -68,24 +75,18 @@ def _flush_to_stderr() -> None:
         sys.stderr.write(f"WARNING: {pending.pop(0)}\n")
 
 
-def _parse_args(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _parse_args(call: Call) -> None:
     """The first pip command pip-tools parses starts wheelnext-pip's command."""
-    if not _started["done"]:
-        _started["done"] = True
-        error = None
-        try:
-            command = str(getattr(args[0], "name", ""))
-            argv = args[1] if len(args) > 1 else kwargs.get("args", [])
-            error = session.start_command(command, [str(arg) for arg in argv])
-            if error is None:
-                _apply_tool_sets()
-        except Exception as exc:
-            hook_failed("pip-tools", exc)
-        if error is not None:
-            sys.stderr.write(f"ERROR: {error}\n")
-            raise SystemExit(1)
-        _flush_to_stderr()
-    return original(*args, **kwargs)
+    if _started["done"]:
+        return
+    _started["done"] = True
+    command = str(getattr(call["self"], "name", ""))
+    error = session.start_command(command, [str(arg) for arg in call["args"]])
+    if error is not None:
+        sys.stderr.write(f"ERROR: {error}\n")
+        raise SystemExit(1)
+    _apply_tool_sets()
+    _flush_to_stderr()
 
 
 _started = {"done": False}
@@ -119,67 +120,50 @@ def _without_placeholder(ireq: Any) -> None:
         req.extras = {extra for extra in req_extras if extra != PLACEHOLDER}
 
 
-def _install_requirements(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _install_requirements(call: Call, result: Any) -> Any:
     """pip-tools folds every extras node into the line of its project: not the placeholder.
     A pin of a project named only as ``pkg[]`` (no defaults node in the result) stays
     ``pkg[]``, so that installing the compiled file adds no defaults either."""
-    result = original(*args, **kwargs)
-    try:
-        mapping = argument(args, kwargs, 1, "resolver_result").mapping
-        with_defaults = {
-            canonicalize_name(str(candidate.project_name))
-            for candidate in mapping.values()
-            if PLACEHOLDER in getattr(candidate, "extras", ())
-        }
-        for ireq in result:
-            _without_placeholder(ireq)
-            req = getattr(ireq, "req", None)
-            if req is None or ireq.extras or canonicalize_name(req.name) in with_defaults:
-                continue
-            sources = getattr(ireq, "_source_ireqs", ())
-            if any(default_extras.is_marked_empty(getattr(s, "req", None)) for s in sources):
-                default_extras.mark_empty(req)
-    except Exception as exc:
-        hook_failed("pip-tools-output", exc)
+    mapping = call["resolver_result"].mapping
+    with_defaults = {
+        canonicalize_name(str(candidate.project_name))
+        for candidate in mapping.values()
+        if PLACEHOLDER in getattr(candidate, "extras", ())
+    }
+    for ireq in result:
+        _without_placeholder(ireq)
+        req = getattr(ireq, "req", None)
+        if req is None or ireq.extras or canonicalize_name(req.name) in with_defaults:
+            continue
+        sources = getattr(ireq, "_source_ireqs", ())
+        if any(default_extras.is_marked_empty(getattr(s, "req", None)) for s in sources):
+            default_extras.mark_empty(req)
     return result
 
 
 _AFTER_NAME = ("", "=", "<", ">", "!", "~", " ", ";")
 
 
-def _format_requirement(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _format_requirement(call: Call, line: Any) -> Any:
     """pip-tools prints a shallow copy of the requirement: put back the ``[]`` of ``pkg[]``."""
-    line = original(*args, **kwargs)
-    try:
-        ireq = argument(args, kwargs, 0, "ireq")
-        req: Any = getattr(ireq, "req", None)
-        if isinstance(line, str) and not ireq.editable and default_extras.is_marked_empty(req):
-            name = canonicalize_name(req.name)
-            # ``name`` then a version, a marker or nothing: never ``name[extra]`` or a URL.
-            if line.startswith(name) and line[len(name) : len(name) + 1] in _AFTER_NAME:
-                line = f"{name}[]{line[len(name) :]}"
-    except Exception as exc:
-        hook_failed("pip-tools-output", exc)
+    ireq = call["ireq"]
+    req: Any = getattr(ireq, "req", None)
+    if isinstance(line, str) and not ireq.editable and default_extras.is_marked_empty(req):
+        name = canonicalize_name(req.name)
+        # ``name`` then a version, a marker or nothing: never ``name[extra]`` or a URL.
+        if line.startswith(name) and line[len(name) : len(name) + 1] in _AFTER_NAME:
+            line = f"{name}[]{line[len(name) :]}"
     return line
 
 
-def _copy_install_requirement(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _copy_install_requirement(call: Call, copied: Any) -> Any:
     """pip-tools copies requirements with ``copy.deepcopy``: keep the mark of ``pkg[]``."""
-    copied = original(*args, **kwargs)
-    try:
-        template = argument(args, kwargs, 0, "template")
-        if "req" not in kwargs and default_extras.is_marked_empty(getattr(template, "req", None)):
-            req = getattr(copied, "req", None)
-            if req is not None and not req.extras:
-                default_extras.mark_empty(req)
-    except Exception as exc:
-        hook_failed("pip-tools-output", exc)
+    template = call["template"]
+    # ``req`` given: the copy has a requirement of its own (``**extra_args``).
+    if "req" not in call.kwargs and default_extras.is_marked_empty(getattr(template, "req", None)):
+        req = getattr(copied, "req", None)
+        if req is not None and not req.extras:
+            default_extras.mark_empty(req)
     return copied
 
 
@@ -194,82 +178,68 @@ class _Scoped:
         return getattr(self._original, name)
 
 
-def _get_project(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _get_project(call: Call, proceed: Proceed) -> Any:
     """``--generate-hashes`` asks every index's JSON API about every pinned project (pip-tools'
     own request, outside pip's finder): with groups ranked, only the indexes of the group
     that served the project are asked, so a private name never reaches a public index."""
-    repository = args[0]
-    try:
-        from wheelnext_pip.index_groups import layout_of
+    from wheelnext_pip.index_groups import layout_of
 
+    repository = call["self"]
+    # Its own error handling: the set's rule (fail open) would ask every index instead.
+    try:
         settings = _state.STATE.settings
         layout = layout_of(settings) if settings is not None else None
-        if layout is None or not layout.active:
-            return original(*args, **kwargs)
-        ireq = argument(args, kwargs, 1, "ireq")
-        serving = {
-            report.link_group(candidate.link.url)
-            for candidate in repository.find_all_candidates(ireq.name)
-        }
-        scope = repository.finder.search_scope
-        allowed = [url for url in scope.index_urls if layout.group_of(url) in serving]
+        ranked = layout is not None and layout.active
+        if layout is not None and ranked:
+            serving = {
+                report.link_group(candidate.link.url)
+                for candidate in repository.find_all_candidates(call["ireq"].name)
+            }
+            scope = repository.finder.search_scope
+            allowed = [url for url in scope.index_urls if layout.group_of(url) in serving]
     except Exception as exc:
         hook_failed("pip-tools-hashes", exc)
         return None  # pip-tools then hashes the files it found: nothing else is asked
+    if not ranked:
+        return proceed()
     if not allowed:
         return None
     search_scope = _Scoped(scope, index_urls=allowed)
-    scoped = _Scoped(repository, finder=_Scoped(repository.finder, search_scope=search_scope))
-    return original(scoped, *args[1:], **kwargs)
+    call["self"] = _Scoped(repository, finder=_Scoped(repository.finder, search_scope=search_scope))
+    return proceed()
 
 
-def _matching_candidates(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _matching_candidates(call: Call, matching: Any) -> Any:
     """``--generate-hashes`` hashes every file of the pinned version, for any machine: pip's
     finder lists one representative per set of variant wheels, so add the others."""
-    matching = original(*args, **kwargs)
-    try:
-        from pip._internal.models.candidate import InstallationCandidate
+    from pip._internal.models.candidate import InstallationCandidate
 
-        from wheelnext_pip._pip import variants
+    from wheelnext_pip._pip import variants
 
-        extra = set()
-        for candidate in matching:
-            for link in variants.sibling_links(candidate.link):
-                if link.url != candidate.link.url:
-                    extra.add(
-                        InstallationCandidate(str(candidate.name), str(candidate.version), link)
-                    )
-        if extra:
-            return type(matching)([*matching, *extra])
-    except Exception as exc:
-        hook_failed("pip-tools-variant-hashes", exc)
+    extra = set()
+    for candidate in matching:
+        for link in variants.sibling_links(candidate.link):
+            if link.url != candidate.link.url:
+                extra.add(InstallationCandidate(str(candidate.name), str(candidate.version), link))
+    if extra:
+        return type(matching)([*matching, *extra])
     return matching
 
 
-def _dists_to_ignore(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _dists_to_ignore(call: Call, ignored: Any) -> Any:
     """pip-sync removes what the compiled file does not list, except pip-tools' own tree:
     with wheelnext-pip on, keep wheelnext-pip's tree too, or the install that follows
     would run as stock pip (the file rarely lists the plugin of the tool installing it)."""
-    ignored = original(*args, **kwargs)
-    try:
-        installed = argument(args, kwargs, 0, "installed")
-        if isinstance(installed, (list, tuple)):
-            keys = {canonicalize_name(str(dist.key)): dist for dist in installed}
-            if "wheelnext-pip" in keys:
-                sync = sys.modules["piptools.sync"]
-                tree = set(sync.dependency_tree(keys, "wheelnext-pip"))
-                # A wheel installed from a file or URL is keyed by that reference in
-                # pip-tools < 7.6's comparison, not by its name.
-                tree |= {str(sync.diff_key_from_req(keys[name])) for name in tree if name in keys}
-                ignored = [*ignored, *sorted(tree - set(ignored))]
-    except Exception as exc:
-        hook_failed("pip-tools-sync", exc)
+    installed = call["installed"]
+    if isinstance(installed, (list, tuple)):
+        keys = {canonicalize_name(str(dist.key)): dist for dist in installed}
+        if "wheelnext-pip" in keys:
+            sync = sys.modules["piptools.sync"]
+            tree = set(sync.dependency_tree(keys, "wheelnext-pip"))
+            # A wheel installed from a file or URL is keyed by that reference in
+            # pip-tools < 7.6's comparison, not by its name.
+            tree |= {str(sync.diff_key_from_req(keys[name])) for name in tree if name in keys}
+            ignored = [*ignored, *sorted(tree - set(ignored))]
     return ignored
 
 
@@ -278,7 +248,12 @@ START = PatchSet(
     "pip-tools",
     (
         PatchPoint(
-            "pip-tools", BASE_COMMAND, "Command.parse_args", _parse_args, params=("self", "args")
+            "pip-tools",
+            BASE_COMMAND,
+            "Command.parse_args",
+            _parse_args,
+            params=("self", "args"),
+            kind="before",
         ),
     ),
 )
@@ -293,6 +268,7 @@ OUTPUT = PatchSet(
             "BacktrackingResolver._get_install_requirements",
             _install_requirements,
             params=("self", "resolver_result"),
+            kind="after",
         ),
         PatchPoint(
             "pip-tools-output",
@@ -300,6 +276,7 @@ OUTPUT = PatchSet(
             "format_requirement",
             _format_requirement,
             params=("ireq", "marker", "hashes"),
+            kind="after",
         ),
         PatchPoint(
             "pip-tools-output",
@@ -307,6 +284,7 @@ OUTPUT = PatchSet(
             "format_requirement",
             _format_requirement,
             params=("ireq", "marker", "hashes"),
+            kind="after",
         ),
         (
             # pip-tools 7.5+: every call site goes through its pip facade.
@@ -316,6 +294,7 @@ OUTPUT = PatchSet(
                 "copy_install_requirement",
                 _copy_install_requirement,
                 params=("template",),
+                kind="after",
             ),
             # pip-tools 7.4: the resolver's own import of the helper.
             PatchPoint(
@@ -324,6 +303,7 @@ OUTPUT = PatchSet(
                 "copy_install_requirement",
                 _copy_install_requirement,
                 params=("template",),
+                kind="after",
             ),
         ),
     ),
@@ -340,6 +320,7 @@ KEEP_PLUGIN = PatchSet(
             "get_dists_to_ignore",
             _dists_to_ignore,
             params=("installed",),
+            kind="after",
         ),
     ),
 )
@@ -354,6 +335,7 @@ VARIANT_HASHES = PatchSet(
             "PyPIRepository._get_matching_candidates",
             _matching_candidates,
             params=("self", "ireq"),
+            kind="after",
         ),
     ),
 )
@@ -368,6 +350,7 @@ HASH_SOURCES = PatchSet(
             "PyPIRepository._get_project",
             _get_project,
             params=("self", "ireq"),
+            kind="around",
         ),
     ),
 )

@@ -20,7 +20,8 @@ error of ours (:class:`~wheelnext_pip.errors.WheelnextPipError`) becomes pip's
 internal error: a fail-open set logs it once, turns itself off for the rest of the run and
 pip goes on with its own arguments or result (pip's function is never called twice for
 one call); a fail-closed set stops pip, because going on could let through what the
-feature protects against.
+feature protects against. A set may stop pip on an internal error and yet not when it
+cannot be applied (``hooks_fail_closed``): without it pip refuses what it would admit.
 """
 
 from __future__ import annotations
@@ -175,6 +176,8 @@ class PatchSet:
     commands: frozenset[str] = frozenset()
     #: Protection features fail closed: if they cannot be applied, pip must stop.
     fail_closed: bool = False
+    #: Whether an internal error in a hook stops pip (None: as ``fail_closed``).
+    hooks_fail_closed: bool | None = None
     #: ``needed(settings)``: whether the settings give the set anything to do (None: always).
     needed: Callable[[Any], bool] | None = None
     #: Put before the text of our errors when they become pip's.
@@ -184,6 +187,10 @@ class PatchSet:
 
     def wanted_for(self, command: str) -> bool:
         return not self.commands or command in self.commands
+
+    @property
+    def stops_on_internal_error(self) -> bool:
+        return self.fail_closed if self.hooks_fail_closed is None else self.hooks_fail_closed
 
 
 @dataclass
@@ -265,7 +272,7 @@ def _failure(patch_set: PatchSet, exc: Exception) -> Exception | None:
         return exc
     if isinstance(exc, WheelnextPipError):
         return pip_error("InstallationError", f"{patch_set.error_prefix}{exc}")
-    if patch_set.fail_closed:
+    if patch_set.stops_on_internal_error:
         logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
         return pip_error(
             "InstallationError",

@@ -58,7 +58,9 @@ class AbiRun:
     informed: set[str] = field(default_factory=set)
 
 
-ABI = AbiRun()
+def _abi() -> AbiRun:
+    """This run's record of the abi_dependency sources (kept in the run ledger)."""
+    return _state.STATE.ledger.feature_record("abi_dependency", AbiRun)
 
 
 # -- what pip's resolver knows ---------------------------------------------------------------
@@ -69,9 +71,9 @@ def _resolution_starts(call: Call) -> None:
     of the command's requirements and constraints."""
     from wheelnext_pip.variants.abi_dependency import feature_name
 
-    ABI.resolution = call["self"]
-    ABI.root_pins.clear()
-    ABI.root_unpinned.clear()
+    _abi().resolution = call["self"]
+    _abi().root_pins.clear()
+    _abi().root_unpinned.clear()
     for requirement in call["requirements"]:
         project = str(getattr(requirement, "project_name", "") or "")
         if not project or "<" in project:
@@ -79,16 +81,16 @@ def _resolution_starts(call: Call) -> None:
         feature = feature_name(project)
         version = _exact_pin(requirement)
         if version is not None:
-            ABI.root_pins.setdefault(feature, (project, version))
+            _abi().root_pins.setdefault(feature, (project, version))
         else:
-            ABI.root_unpinned.add(feature)
+            _abi().root_unpinned.add(feature)
     constraints = getattr(getattr(call["self"], "_p", None), "_constraints", None) or {}
     for project, constraint in dict(constraints).items():
         version = _exact_version(getattr(constraint, "specifier", None))
         if version is not None:
-            ABI.root_pins.setdefault(feature_name(str(project)), (str(project), version))
-    for feature in ABI.root_pins:
-        ABI.root_unpinned.discard(feature)
+            _abi().root_pins.setdefault(feature_name(str(project)), (str(project), version))
+    for feature in _abi().root_pins:
+        _abi().root_unpinned.discard(feature)
 
 
 def _exact_pin(requirement: Any) -> str | None:
@@ -115,7 +117,7 @@ def _resolver_pins() -> dict[str, tuple[str, str]]:
     """feature -> (project, version) of what the running resolution has pinned so far."""
     from wheelnext_pip.variants.abi_dependency import feature_name
 
-    resolution = ABI.resolution
+    resolution = _abi().resolution
     if resolution is None:
         return {}
     try:
@@ -157,9 +159,11 @@ def _environment(target: object | None) -> tuple[list[str] | None, str] | None:
 def _installed(target: object | None) -> dict[str, KnownVersion]:
     from wheelnext_pip.variants.abi_dependency import KnownVersion, feature_name
 
-    if ABI.installed is not None:
-        return ABI.installed
-    ABI.installed = {}
+    record = _abi()
+    if record.installed is not None:
+        return record.installed
+    installed: dict[str, KnownVersion] = {}
+    record.installed = installed
     found = _environment(target)
     if found is None:
         logger.info(
@@ -169,7 +173,7 @@ def _installed(target: object | None) -> dict[str, KnownVersion]:
             getattr(target, "text", "an explicit target"),
             "VARIANT_ABI_DEPENDENCY",
         )
-        return ABI.installed
+        return installed
     paths, where = found
     from pip._internal.metadata import get_default_environment, get_environment
 
@@ -179,8 +183,8 @@ def _installed(target: object | None) -> dict[str, KnownVersion]:
             project, version = str(dist.canonical_name), str(dist.version)
         except Exception:  # a broken .dist-info: pip skips it too
             continue
-        ABI.installed.setdefault(feature_name(project), KnownVersion(project, version, where))
-    return ABI.installed
+        installed.setdefault(feature_name(project), KnownVersion(project, version, where))
+    return installed
 
 
 # -- the answer ------------------------------------------------------------------------------
@@ -210,24 +214,24 @@ def known_versions(features: tuple[str, ...], target: object | None) -> dict[str
         elif feature in pinned:
             project, version = pinned[feature]
             known[feature] = KnownVersion(project, version, TO_BE_INSTALLED)
-        elif feature in ABI.root_pins:
-            project, version = ABI.root_pins[feature]
+        elif feature in _abi().root_pins:
+            project, version = _abi().root_pins[feature]
             pin = f"{TO_BE_INSTALLED}, {project}=={version}"
             known[feature] = KnownVersion(project, version, pin)
         else:
             installed = _installed(target)
             if feature in installed:
                 known[feature] = installed[feature]
-            if feature in ABI.root_unpinned:
+            if feature in _abi().root_unpinned:
                 _inform_unpinned(feature, known.get(feature))
     return known
 
 
 def _inform_unpinned(feature: str, installed: KnownVersion | None) -> None:
     """The one line that says the limitation applies to this run."""
-    if feature in ABI.informed:
+    if feature in _abi().informed:
         return
-    ABI.informed.add(feature)
+    _abi().informed.add(feature)
     judged = (
         f"{installed.project} is judged by its version {installed.version} ({installed.source})"
         if installed is not None

@@ -36,11 +36,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet, Proceed
 from wheelnext_pip._pip.variant_run import (
-    RUN,
     filename_of,
     judgment,
+    run,
     source_of,
     url_of,
     variant_filename,
@@ -78,7 +79,9 @@ class _LockRun:
     tag_order: dict[Any, int] | None = None
 
 
-LOCK = _LockRun()
+def _lock() -> _LockRun:
+    """This pip run's record of the lock hooks (kept in the run ledger)."""
+    return _state.STATE.ledger.feature_record(WRITE_SET, _LockRun)
 
 
 def _normal_version(text: str) -> str:
@@ -151,7 +154,7 @@ def _note_release(finder: Any, project: str, chosen: Any) -> None:
         if judged.group_of(source) != group:
             continue
         ranking = judged.ranking(ReleaseKey(project, version_text, source))
-        raw = RUN.raw_documents.get(page.url)
+        raw = run().raw_documents.get(page.url)
         if isinstance(ranking, str) or raw is None:
             continue
         usable_sources.add(source)
@@ -174,7 +177,7 @@ def _note_release(finder: Any, project: str, chosen: Any) -> None:
     kept.sort(key=filename_of)
     entries = [_wheel_entry(link) for link in kept if url_of(link) != chosen_url]
     table = variants_table(combined, labels)
-    LOCK.releases[(project, _normal_version(version_text))] = (entries, table)
+    _lock().releases[(project, _normal_version(version_text))] = (entries, table)
 
 
 def _wheel_entry(link: Any) -> dict[str, object]:
@@ -196,7 +199,7 @@ def _download_sha256(link: Any) -> str:
         link.filename,
     )
     try:
-        response = RUN.session.get(link.url_without_fragment, stream=True)
+        response = run().session.get(link.url_without_fragment, stream=True)
         response.raise_for_status()
         digest = hashlib.sha256()
         for chunk in response.iter_content(chunk_size=1 << 16):
@@ -211,7 +214,7 @@ def _download_sha256(link: Any) -> str:
 
 def _dumps(call: Call) -> None:
     """The lock pip is about to write: the gathered wheels and tables join their packages."""
-    if not LOCK.releases:
+    if not _lock().releases:
         return
     document = call["obj"]
     packages = document.get("packages") if isinstance(document, dict) else None
@@ -220,7 +223,7 @@ def _dumps(call: Call) -> None:
     changed = []
     for package in packages:
         key = (str(package.get("name")), _normal_version(str(package.get("version"))))
-        found = LOCK.releases.get(key)
+        found = _lock().releases.get(key)
         wheels = package.get("wheels")
         if found is None or not isinstance(wheels, list):
             changed.append(package)
@@ -268,7 +271,7 @@ def _lock_content(call: Call, result: Any) -> Any:
                 _normal_version(str(package.get("version", ""))),
             )
             tables[key] = package[LOCK_KEY]
-    LOCK.tables[str(call["path_or_url"])] = tables
+    _lock().tables[str(call["path_or_url"])] = tables
     return result
 
 
@@ -284,14 +287,16 @@ def _tag_rank(filename: str) -> int | None:
     from pip._vendor.packaging.tags import sys_tags
     from pip._vendor.packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-    if LOCK.tag_order is None:
-        LOCK.tag_order = {tag: rank for rank, tag in enumerate(sys_tags())}
+    record = _lock()
+    if record.tag_order is None:
+        record.tag_order = {tag: rank for rank, tag in enumerate(sys_tags())}
+    order = record.tag_order
     parsed = variant_filename(filename)
     try:
         tags = parse_wheel_filename(parsed.without_label if parsed else filename)[3]
     except InvalidWheelFilename:
         return None
-    ranks = [LOCK.tag_order[tag] for tag in tags if tag in LOCK.tag_order]
+    ranks = [order[tag] for tag in tags if tag in order]
     return min(ranks, default=None)
 
 
@@ -299,7 +304,7 @@ def _select(call: Call, proceed: Proceed) -> Any:
     """What to install of each locked package: the variant wheel this machine supports."""
     source = str(call["pylock_path_or_url"])
     selected = list(proceed())
-    tables = LOCK.tables.get(source, {})
+    tables = _lock().tables.get(source, {})
     return [(package, _choose(source, tables, package, dist)) for package, dist in selected]
 
 
@@ -338,7 +343,7 @@ def _choose(source: str, tables: dict[tuple[str, str], object], package: Any, di
         metadata = metadata_from_table(table, f"{where} [packages.{LOCK_KEY}]")
         key = ReleaseKey(project, version, source)
         page = MetadataPage(f"{source}#{project}-{version}-variants.json")
-        RUN.documents[page.url] = metadata
+        run().documents[page.url] = metadata
         judged = judgment()
         judged.note_page(project, version, source, page)
         present = {w.label for w in locked if w.label is not None and w.tag_rank is not None}

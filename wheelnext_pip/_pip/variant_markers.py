@@ -86,9 +86,10 @@ def _index_document(project: str, version: str, label: str) -> VariantMetadata |
     """The release's ``-variants.json`` as the variants feature read it in this run."""
     from wheelnext_pip._pip import variant_run
 
-    if variant_run.RUN.judgment is None:
+    current = variant_run.run().judgment
+    if current is None:
         return None
-    for key, document in variant_run.RUN.judgment.documents.items():
+    for key, document in current.documents.items():
         if key.project == project and key.version == version and label in document.variants:
             return document
     return None

@@ -95,7 +95,10 @@ class Run:
     raw_documents: dict[str, bytes] = field(default_factory=dict)
 
 
-RUN = Run()
+def run() -> Run:
+    """This pip run's record of the variants feature (kept in the run ledger, so that one
+    reset forgets everything a run learned)."""
+    return _state.STATE.ledger.feature_record("variants", Run)
 
 
 def settings() -> Settings:
@@ -106,14 +109,14 @@ def settings() -> Settings:
 
 
 def warn_once(key: str, message: str) -> None:
-    if key not in RUN.warned:
-        RUN.warned.add(key)
+    if key not in run().warned:
+        run().warned.add(key)
         logger.warning("wheelnext-pip: %s", message)
 
 
 def inform_once(key: str, message: str) -> None:
-    if key not in RUN.warned:
-        RUN.warned.add(key)
+    if key not in run().warned:
+        run().warned.add(key)
         logger.info("wheelnext-pip: %s", message)
 
 
@@ -135,18 +138,20 @@ def contained(where: str, exc: BaseException) -> None:
 
 
 def machine() -> Machine:
-    if RUN.machine is None:
-        RUN.machine = load_machine(settings(), lambda: tuple(RUN.index_arguments))
-    return RUN.machine
+    record = run()
+    if record.machine is None:
+        record.machine = load_machine(settings(), lambda: tuple(record.index_arguments))
+    return record.machine
 
 
 def judgment() -> Judgment:
     """The run's judgment, made with the settings in force when it is first needed (most
     pip runs meet no variant wheel: the module is imported then)."""
-    if RUN.judgment is None:
+    record = run()
+    if record.judgment is None:
         from wheelnext_pip.variants.judgment import Judgment
 
-        RUN.judgment = Judgment(
+        record.judgment = Judgment(
             fetch=fetch_metadata,
             group_of=group_of_source,
             machine=machine,
@@ -155,7 +160,7 @@ def judgment() -> Judgment:
             inform=inform_once,
             trace=_trace_judging_error,
         )
-    return RUN.judgment
+    return record.judgment
 
 
 def _trace_judging_error(exc: BaseException) -> None:
@@ -206,8 +211,8 @@ def group_of_source(source: str) -> str:
 
 def filename_of(link: Any) -> str:
     """A file's name: the one its JSON index page declares, else the URL's last part."""
-    if RUN.declared_names:
-        declared = RUN.declared_names.get(url_of(link))
+    if run().declared_names:
+        declared = run().declared_names.get(url_of(link))
         if declared is not None:
             return declared
     return str(link.filename)
@@ -220,10 +225,10 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
 
     link = page.handle
     url = page.url
-    if url in RUN.documents:
-        return RUN.documents[url]
+    if url in run().documents:
+        return run().documents[url]
     try:
-        response = RUN.session.get(url, headers={"Accept": "application/json"}, stream=True)
+        response = run().session.get(url, headers={"Accept": "application/json"}, stream=True)
         response.raise_for_status()
         declared = str(response.headers.get("Content-Length", ""))
         if declared.isdigit() and int(declared) > MAX_METADATA_BYTES:
@@ -240,7 +245,7 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
                 raise VariantHashMismatch(f"{problem} (pip checks hashes: --require-hashes)", url)
             raise VariantError(problem, url)
         document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
-        RUN.raw_documents[url] = data
+        run().raw_documents[url] = data
     except VariantHashMismatch:
         raise
     except VariantError as exc:
@@ -249,15 +254,15 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
         document = f"{filename_of(link)}: cannot be fetched ({type(exc).__name__}: {exc})"
     if isinstance(document, str):
         warn_once(url, f"{document}; its variant wheels are skipped")
-    RUN.documents[url] = document
+    run().documents[url] = document
     return document
 
 
 def judge_pending(project: str) -> None:
     """Judge every release of ``project`` seen so far (``explain`` shows them all)."""
     name = canonicalize_name(project)
-    releases = [key for key, _ in RUN.pending.values()]
-    releases += [siblings.release for siblings in RUN.siblings.values() if siblings.release]
+    releases = [key for key, _ in run().pending.values()]
+    releases += [siblings.release for siblings in run().siblings.values() if siblings.release]
     for key in dict.fromkeys(releases):
         if key.project == name:
             judgment().ranking(key)
@@ -268,16 +273,19 @@ def judge_pending(project: str) -> None:
 
 def run_rankings() -> dict[ReleaseKey, VariantRanking | str]:
     """Every release judged in this run (for ``explain``)."""
-    return {} if RUN.judgment is None else dict(RUN.judgment.rankings)
+    current = run().judgment
+    return {} if current is None else dict(current.rankings)
 
 
 def run_provider_sources() -> dict[ReleaseKey, dict[str, str]]:
     """namespace -> where its properties came from, per judged release (for ``explain``)."""
-    if RUN.judgment is None:
+    current = run().judgment
+    if current is None:
         return {}
-    return {key: dict(value) for key, value in RUN.judgment.provider_sources.items()}
+    return {key: dict(value) for key, value in current.provider_sources.items()}
 
 
 def run_exclusions() -> dict[ReleaseKey, dict[str, str]]:
     """label -> why it was left out, per release (for ``explain``)."""
-    return {} if RUN.judgment is None else RUN.judgment.exclusions()
+    current = run().judgment
+    return {} if current is None else current.exclusions()

@@ -17,18 +17,18 @@ import json
 import logging
 import os
 import zipfile
-from typing import Any, Callable
+from typing import Any
 
 from pip._internal.exceptions import UnsupportedWheel
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.registry import Call, PatchPoint, argument
+from wheelnext_pip._pip.registry import Call, PatchPoint
 from wheelnext_pip._pip.variant_run import (
-    RUN,
     Chosen,
     judge_pending,
     judgment,
     machine,
+    run,
     url_of,
     variant_filename,
     warn_once,
@@ -90,7 +90,7 @@ def _check_direct_variant(parsed: VariantWheelFilename, path: str, url: str) -> 
             f"support: {describe_unsupported(properties, supported)}"
         )
     texts = sorted(str(prop) for prop in document.properties_of(parsed.label) or ())
-    RUN.chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
+    run().chosen_info[url] = Chosen(canonicalize_name(parsed.name), parsed.label, tuple(texts))
     _state.STATE.ledger.variant_chosen(url, parsed.label, texts)
 
 
@@ -128,35 +128,29 @@ def _prepare_linked_requirements_more(call: Call, result: Any) -> Any:
     that was chosen by index metadata against its own ``variant.json``."""
     for req in call["reqs"]:
         link = getattr(req, "link", None)
-        chosen = RUN.chosen_info.get(url_of(link)) if link is not None else None
+        chosen = run().chosen_info.get(url_of(link)) if link is not None else None
         path = getattr(req, "local_file_path", None)
         if chosen is not None and isinstance(path, str) and os.path.isfile(path):
             _check_chosen_variant(path, url_of(link), chosen)
     return result
 
 
-def _fail_if_link_is_unsupported_wheel(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _fail_if_link_is_unsupported_wheel(call: Call, result: Any) -> Any:
     """A local variant wheel named directly is checked at once."""
-    result = original(*args, **kwargs)
-    link = argument(args, kwargs, 1, "link")
+    link = call["link"]
     parsed = variant_filename(getattr(link, "filename", ""))
     if parsed is not None and getattr(link, "is_file", False):
         _check_direct_variant(parsed, link.file_path, url_of(link))
     return result
 
 
-def _check_metadata_consistency(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _check_metadata_consistency(call: Call, result: Any) -> Any:
     """A variant wheel named by URL is checked once pip has downloaded it, before any
     installation starts."""
-    result = original(*args, **kwargs)
-    candidate = args[0]
+    candidate = call["self"]
     link = getattr(candidate, "_link", None)
     parsed = variant_filename(getattr(link, "filename", ""))
-    if parsed is None or getattr(link, "is_file", True) or url_of(link) in RUN.chosen_info:
+    if parsed is None or getattr(link, "is_file", True) or url_of(link) in run().chosen_info:
         return result  # not a variant, checked already, or chosen from an index
     path = getattr(getattr(candidate, "_ireq", None), "local_file_path", None)
     if isinstance(path, str) and os.path.isfile(path):
@@ -190,8 +184,8 @@ def hint_other_variant(dist: Any, finder: Any) -> None:
         finder.find_best_candidate(project)  # pip took the installed one without asking
         judge_pending(project)
     for _, ranking in judgment().releases_of(project, version)[:1]:
-        if ranking.labels and ranking.labels[0] != label and project not in RUN.announced:
-            RUN.announced.add(project)
+        if ranking.labels and ranking.labels[0] != label and project not in run().announced:
+            run().announced.add(project)
             logger.info(
                 "wheelnext-pip: %s %s is installed as variant %s; variant %s fits this machine "
                 "better (pip keeps an installed release: add --force-reinstall to switch)",
@@ -211,11 +205,11 @@ POINTS = (
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.factory",
         "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
-        params=("self", "link"),
+        params=("self", "link"), kind="after",
     ),
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.candidates",
         "_InstallRequirementBackedCandidate._check_metadata_consistency",
-        _check_metadata_consistency, params=("self", "dist"),
+        _check_metadata_consistency, params=("self", "dist"), kind="after",
     ),
 )  # fmt: skip

@@ -36,12 +36,12 @@ from wheelnext_pip._pip.registry import (
     with_argument,
 )
 from wheelnext_pip._pip.variant_run import (
-    RUN,
     Siblings,
     contained,
     filename_of,
     judge_pending,
     judgment,
+    run,
     settings,
     source_of,
     url_of,
@@ -144,7 +144,7 @@ def _link_from_json(call: Call, link: Any) -> Any:
         and declared.endswith("-variants.json")
         and link.filename != declared
     ):
-        RUN.declared_names[url_of(link)] = declared
+        run().declared_names[url_of(link)] = declared
     return link
 
 
@@ -156,9 +156,9 @@ def _evaluate_links(
     links = list(argument(args, kwargs, 2, "links"))
     representatives: dict[str, Siblings] = {}
     try:
-        if RUN.session is None:
-            RUN.session = finder._link_collector.session
-            RUN.index_arguments = _index_arguments(finder._link_collector.search_scope)
+        if run().session is None:
+            run().session = finder._link_collector.session
+            run().index_arguments = _index_arguments(finder._link_collector.search_scope)
         project = canonicalize_name(str(link_evaluator.project_name))
         # With variant-labels every file is judged on its own, at once.
         one_by_one = project in settings().variant_labels
@@ -239,16 +239,16 @@ def _register_siblings(candidate: Any, siblings: Siblings) -> None:
     url = url_of(candidate.link)
     release = _release_of(candidate)
     siblings.release = release
-    RUN.siblings[url] = siblings
+    run().siblings[url] = siblings
     judgment().note_labels(release, siblings.members)
     only_null = set(siblings.members) == {"null"}
-    RUN.ranks[url] = _UNJUDGED_NULL if only_null else _UNJUDGED_VARIANT
+    run().ranks[url] = _UNJUDGED_NULL if only_null else _UNJUDGED_VARIANT
 
 
 def sibling_links(link: Any) -> list[Any]:
     """Every variant wheel that ``link`` represents (itself included), or ``[]``: for tools
     that pin each file of a release, such as pip-tools' ``--generate-hashes``."""
-    siblings = RUN.siblings.get(url_of(link))
+    siblings = run().siblings.get(url_of(link))
     return [] if siblings is None else list(siblings.members.values())
 
 
@@ -284,7 +284,7 @@ _UNJUDGED_VARIANT, _UNJUDGED_NULL = 2, 1
 def _accept(url: str, key: ReleaseKey, label: str) -> None:
     """A variant wheel that may be chosen: remember it for the report and the info line."""
     texts = judgment().properties_text(key, label)
-    RUN.chosen_info[url] = variant_run.Chosen(key.project, label, texts)
+    run().chosen_info[url] = variant_run.Chosen(key.project, label, texts)
     _state.STATE.ledger.variant_chosen(url, label, list(texts))
 
 
@@ -314,7 +314,7 @@ def _sibling_to_take(siblings: Siblings) -> Any:
 
 def _representative(url: str) -> Siblings | None:
     """The siblings a candidate stands for (not once they were made candidates one by one)."""
-    siblings = RUN.siblings.get(url)
+    siblings = run().siblings.get(url)
     return None if siblings is None or siblings.expanded else siblings
 
 
@@ -344,7 +344,7 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
     # variant-labels, and --hash pins (which narrow the files to choose from), judge every
     # file now: the best variant is then the best of the files that may be taken.
     at_once = (
-        wanted_label is not None or RUN.judge_at_once or bool(getattr(evaluator, "_hashes", None))
+        wanted_label is not None or run().judge_at_once or bool(getattr(evaluator, "_hashes", None))
     )
     judged = judgment()
     kept = []
@@ -360,7 +360,7 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
                 continue
             best = judged.best_present_label(release)
             if best is not None and best[1] in siblings.members:
-                RUN.ranks[url] = best[0].pip_key_component(best[1])
+                run().ranks[url] = best[0].pip_key_component(best[1])
                 kept.append(candidate)
             continue
         label = _label_of(link)
@@ -372,8 +372,8 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
             judged.note_labels(key, (label,))
         if not at_once and not judged.is_judged(key):
             # Judged when pip's resolver first reaches this release (uv does the same).
-            RUN.pending[url] = (key, label or "")
-            RUN.ranks[url] = _UNJUDGED_NULL if label == "null" else _UNJUDGED_VARIANT
+            run().pending[url] = (key, label or "")
+            run().ranks[url] = _UNJUDGED_NULL if label == "null" else _UNJUDGED_VARIANT
             kept.append(candidate)
             continue
         ranking = judged.ranking(key)
@@ -385,7 +385,7 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
                 refused.append(f"{label}: {reason}")
                 logger.debug("wheelnext-pip: skipping %s: %s", link.filename, reason)
             continue
-        RUN.ranks[url] = ranking.pip_key_component(label)
+        run().ranks[url] = ranking.pip_key_component(label)
         if label is not None:
             _accept(url, key, label)
         kept.append(candidate)
@@ -407,7 +407,7 @@ def _filter_candidates(evaluator: Any, candidates: list[Any]) -> list[Any]:
 def judge_candidate(candidate: Any) -> bool:
     """Whether a candidate pip listed may really be taken (judging its release if needed)."""
     url = url_of(candidate.link)
-    pending = RUN.pending.get(url)
+    pending = run().pending.get(url)
     if pending is not None:
         key, label = pending
         return judgment().is_eligible(key, label)
@@ -423,7 +423,7 @@ def _make_candidate_from_link(
     link = argument(args, kwargs, 1, "link")
     try:
         url = url_of(link)
-        pending = RUN.pending.get(url)
+        pending = run().pending.get(url)
         siblings = _representative(url)
         if pending is not None:
             if not _judge(pending[0], url, pending[1]):
@@ -446,7 +446,7 @@ def _one_by_one(candidates: list[Any]) -> list[Any]:
     evaluation: hash-checking mode matches each file's hash."""
     result = []
     for candidate in candidates:
-        siblings = RUN.siblings.get(url_of(candidate.link))
+        siblings = run().siblings.get(url_of(candidate.link))
         if siblings is None or siblings.release is None:
             result.append(candidate)
             continue
@@ -475,8 +475,8 @@ def _compute_best_candidate(
     evaluator = args[0]
     try:
         candidates = list(argument(args, kwargs, 1, "candidates"))
-        at_once = RUN.judge_at_once or bool(getattr(evaluator, "_hashes", None))
-        if at_once and any(url_of(c.link) in RUN.siblings for c in candidates):
+        at_once = run().judge_at_once or bool(getattr(evaluator, "_hashes", None))
+        if at_once and any(url_of(c.link) in run().siblings for c in candidates):
             candidates = _one_by_one(candidates)
         args, kwargs = with_argument(args, kwargs, 1, "candidates", candidates)
     except Exception as exc:
@@ -509,11 +509,11 @@ def _find_requirement(
     original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     """pip's legacy resolver installs the file of the best candidate it is given."""
-    previous, RUN.judge_at_once = RUN.judge_at_once, True
+    previous, run().judge_at_once = run().judge_at_once, True
     try:
         return original(*args, **kwargs)
     finally:
-        RUN.judge_at_once = previous
+        run().judge_at_once = previous
 
 
 _SORT_KEYS_ATTRIBUTE = "_wheelnext_sort_keys"
@@ -532,7 +532,7 @@ def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[
     if not isinstance(key, tuple) or len(key) != 6:
         return key  # not the (hash, yank, binary, version, tag, build) key we know
     try:
-        rank = RUN.ranks.get(entry[2].split("#", 1)[0], 0)
+        rank = run().ranks.get(entry[2].split("#", 1)[0], 0)
         return (*key[:4], rank, *key[4:])
     except Exception as exc:
         contained("sorting files", exc)  # the file is still judged before it is taken
@@ -553,10 +553,10 @@ def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
                 variant_wheels.hint_other_variant(candidate.dist, finder)
         for requirement in getattr(requirement_set, "all_requirements", []):
             link = getattr(requirement, "link", None)
-            info = RUN.chosen_info.get(url_of(link)) if link is not None else None
-            if info is None or info.project in RUN.announced:
+            info = run().chosen_info.get(url_of(link)) if link is not None else None
+            if info is None or info.project in run().announced:
                 continue
-            RUN.announced.add(info.project)
+            run().announced.add(info.project)
             described = "; ".join(info.properties) if info.properties else "no properties"
             logger.info(
                 "wheelnext-pip: %s: variant %s chosen (%s)", info.project, info.label, described
