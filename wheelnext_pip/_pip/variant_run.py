@@ -91,6 +91,8 @@ class Run:
     #: file URL -> the ``filename`` a PEP 691 JSON page gives for it, where that is a
     #: ``-variants.json`` and the URL's last part differs (PEP 825: the URL is insignificant).
     declared_names: dict[str, str] = field(default_factory=dict)
+    #: metadata URL -> the bytes of a document that parsed (``pip lock`` inlines them).
+    raw_documents: dict[str, bytes] = field(default_factory=dict)
 
 
 def run() -> Run:
@@ -246,6 +248,7 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
                 raise VariantHashMismatch(f"{problem} (pip checks hashes: --require-hashes)", url)
             raise VariantError(problem, url)
         document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
+        run().raw_documents[url] = data
     except VariantHashMismatch:
         raise
     except VariantError as exc:
