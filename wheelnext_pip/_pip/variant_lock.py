@@ -49,15 +49,6 @@ from wheelnext_pip._pip.variant_run import (
 )
 from wheelnext_pip._settings import canonicalize_name
 from wheelnext_pip.variants.errors import VariantError
-from wheelnext_pip.variants.lock import (
-    LOCK_KEY,
-    LockedWheel,
-    combine_documents,
-    merge_wheel_entries,
-    metadata_from_table,
-    pick_wheel,
-    variants_table,
-)
 
 __all__ = ["VARIANT_LOCK", "VARIANT_LOCK_INSTALL"]
 
@@ -118,6 +109,8 @@ def _members(link: Any) -> list[Any]:
 
 
 def _note_release(finder: Any, project: str, chosen: Any) -> None:
+    from wheelnext_pip.variants.lock import combine_documents, variants_table
+
     chosen_url = url_of(chosen)
     candidates = finder.find_all_candidates(project)
     version = next(
@@ -214,6 +207,8 @@ def _download_sha256(link: Any) -> str:
 
 def _dumps(call: Call) -> None:
     """The lock pip is about to write: the gathered wheels and tables join their packages."""
+    from wheelnext_pip.variants.lock import LOCK_KEY, merge_wheel_entries
+
     if not _lock().releases:
         return
     document = call["obj"]
@@ -257,6 +252,7 @@ VARIANT_LOCK = PatchSet(
 def _lock_content(call: Call, result: Any) -> Any:
     """The lock's text, as pip read it: note its ``[packages.variants-json]`` tables."""
     from wheelnext_pip._toml import loads
+    from wheelnext_pip.variants.lock import LOCK_KEY
 
     try:
         data = loads(result)
@@ -311,6 +307,7 @@ def _select(call: Call, proceed: Proceed) -> Any:
 def _choose(source: str, tables: dict[tuple[str, str], object], package: Any, dist: Any) -> Any:
     from wheelnext_pip.index_groups import redact_url
     from wheelnext_pip.variants.judgment import MetadataPage, ReleaseKey
+    from wheelnext_pip.variants.lock import LOCK_KEY, LockedWheel, metadata_from_table, pick_wheel
 
     wheels = list(package.wheels or ())
     if not any(dist is wheel for wheel in wheels):
