@@ -155,12 +155,11 @@ def _environment(target: object | None) -> tuple[list[str] | None, str] | None:
     """The folders of the environment pip installs into (None: the running one), and its
     name in messages; None when there is no environment to read (an explicit target
     without ``--target`` or ``--prefix``: the running interpreter is not the target)."""
-    options = _state.STATE.command_options
-    target_dir = getattr(options, "target_dir", None)
-    if target_dir:
-        folder = os.path.abspath(str(target_dir))
+    command = _state.STATE.command
+    if command.target_dir:
+        folder = os.path.abspath(command.target_dir)
         return [folder], f"installed in {folder}"
-    prefix = getattr(options, "prefix_path", None)
+    prefix = command.prefix
     if prefix:
         from pip._internal.locations import get_scheme
 

@@ -244,7 +244,7 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
         checkable = expected and hash_name in hashlib.algorithms_available
         if checkable and hashlib.new(hash_name, data).hexdigest() != expected:
             problem = f"{hash_name} hash does not match the index"
-            if getattr(_state.STATE.command_options, "require_hashes", False):
+            if _state.STATE.command.require_hashes:
                 raise VariantHashMismatch(f"{problem} (pip checks hashes: --require-hashes)", url)
             raise VariantError(problem, url)
         document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
