@@ -562,3 +562,45 @@ def test_deactivate_leaves_pip_as_stock(plugin_env: PipEnv, small_index: IndexSe
     assert patched >= 10, result.stdout  # the test sees the patches it expects to vanish
     assert filters >= 1
     assert lines["after"] == "[] []"
+
+
+def _imported_modules(pip_env: PipEnv, index: IndexServer, wheelnext: str | None) -> set[str]:
+    """The modules a dry run of ordinary wheels imports (``-X importtime`` lists them)."""
+    command = ("install", "--dry-run", "--quiet", "--index-url", index.index_url, "alpha")
+    result = pip_env.run(["-X", "importtime", "-m", "pip", *command], wheelnext=wheelnext)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "self [us]" not in line
+    }
+
+
+#: Rules that only a wheel or a command with WheelNext content needs.
+RULES_NOT_NEEDED_HERE = (
+    "wheelnext_pip.symlinks",
+    "wheelnext_pip.build_isolation",
+    "wheelnext_pip.variants.markers",
+    "wheelnext_pip.variants.metadata",
+    "wheelnext_pip.variants.judgment",
+    "wheelnext_pip.variants.properties",
+    "wheelnext_pip.variants.abi_dependency",
+    "wheelnext_pip.variants.lock",
+    "wheelnext_pip._pip.variant_machine",
+)
+
+
+def test_a_plain_dry_run_loads_no_rules_it_does_not_use(
+    plugin_env: PipEnv, small_index: IndexServer
+) -> None:
+    """With every feature on, a dry run of wheels without WheelNext metadata imports the
+    patch layer and none of the rules only such metadata needs, nor pip's wheel installer
+    where pip itself imports it only to install (pip 26.3): issue 14's "a feature nobody's
+    metadata uses costs nothing"."""
+    off = _imported_modules(plugin_env, small_index, None)
+    on = _imported_modules(plugin_env, small_index, "1")
+    assert not {name for name in off if name.startswith("wheelnext_pip")}  # off: nothing
+    assert not set(RULES_NOT_NEEDED_HERE) & on
+    installer = "pip._internal.operations.install.wheel"
+    if installer not in off:
+        assert installer not in on

@@ -32,8 +32,10 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
     "variants": ("wheelnext_pip._pip.variants", "VARIANTS"),
 }
 #: feature name -> further sets of that feature, applied after its main set, each for the
-#: commands it names (variant markers matter wherever pip reads dependencies).
+#: commands it names (variant markers matter wherever pip reads dependencies; the symlinks
+#: installer set waits until pip imports its wheel installer).
 FEATURE_EXTRA_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "symlinks": (("wheelnext_pip._pip.symlinks", "SYMLINKS_INSTALL"),),
     "variants": (
         ("wheelnext_pip._pip.variant_markers", "VARIANT_MARKERS"),
         ("wheelnext_pip._pip.variant_lock", "VARIANT_LOCK"),

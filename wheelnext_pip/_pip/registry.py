@@ -184,6 +184,10 @@ class PatchSet:
     error_prefix: str = ""
     #: For a fail-closed set: what going on after an internal error would risk.
     risk: str = "go on without a protection that was asked for"
+    #: A pip module that pip imports only when it needs this set's points (pip 26.3 imports
+    #: its wheel installer only to install): the set is applied when pip imports it, so a
+    #: run that never does (a dry run) does not import it for us.
+    applied_on_import: str | None = None
 
     def wanted_for(self, command: str) -> bool:
         return not self.commands or command in self.commands

@@ -3,13 +3,31 @@ command starts."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import sys
+from types import ModuleType
 
-from wheelnext_pip import __version__, _state
+from wheelnext_pip import __version__, _imphook, _state
 from wheelnext_pip._pip import catalog, compat, config
-from wheelnext_pip._pip.registry import applied_keys, apply_set
+from wheelnext_pip._pip.registry import PatchSet, applied_keys, apply_set, pip_error
 from wheelnext_pip._settings import Settings, resolve_settings
 from wheelnext_pip.errors import SettingsError
+
+
+def _apply_when_imported(patch_set: PatchSet, module: ModuleType) -> None:
+    """Apply a set whose pip module was just imported (see ``PatchSet.applied_on_import``)."""
+    status = apply_set(patch_set)
+    if status.active:
+        return
+    message = (
+        f"wheelnext-pip: {patch_set.name} cannot be applied to pip "
+        f"{compat.pip_version_text()} ({status.reason})"
+    )
+    if patch_set.fail_closed:
+        raise pip_error("InstallationError", message)
+    logging.getLogger("wheelnext_pip").warning("%s", message)
 
 
 def warn_later(message: str) -> None:
@@ -105,6 +123,10 @@ def start_command(command: str, argv: list[str]) -> str | None:
                 continue
             if patch_set.needed is not None and not patch_set.needed(settings):
                 continue  # configured to change nothing: pip stays stock
+            module = patch_set.applied_on_import
+            if module is not None and module not in sys.modules:
+                _imphook.when_imported(module, functools.partial(_apply_when_imported, patch_set))
+                continue
             status = apply_set(patch_set)
             if not status.active:
                 if patch_set.fail_closed:

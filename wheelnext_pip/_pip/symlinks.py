@@ -60,6 +60,7 @@ LATE_IMPORTS = ("wheelnext_pip.symlinks",)
 _LINKS_MAJOR = 2
 
 FEATURE = "symlinks"
+INSTALL_SET = "symlinks-install"
 WHEEL_UTILS = "pip._internal.utils.wheel"
 WHEEL_INSTALL = "pip._internal.operations.install.wheel"
 UNINSTALL = "pip._internal.req.req_uninstall"
@@ -196,6 +197,13 @@ def _check_compatibility(call: Call, proceed: Proceed) -> Any:
         return proceed()
     if not has_links and version[0] < _LINKS_MAJOR:
         return proceed()  # an ordinary wheel: pip's own rule, and no policy to load
+    installer = _state.STATE.patch_sets.get(INSTALL_SET)
+    if has_links and installer is not None and not installer.active:
+        raise pip_error(
+            "UnsupportedWheel",
+            f"{name} has links, and pip's wheel installer could not be patched to make them "
+            f"({installer.reason})",
+        )
     from wheelnext_pip.symlinks import LINKS_WHEEL_VERSION, wheel_version_problem
 
     problem = wheel_version_problem(version, has_links=has_links)
@@ -931,25 +939,6 @@ SYMLINKS = PatchSet(
         ),
         PatchPoint(
             FEATURE,
-            WHEEL_INSTALL,
-            "_install_wheel",
-            _install_wheel,
-            params=("name", "wheel_zip", "wheel_path", "scheme"),
-            kind="around",
-        ),
-        PatchPoint(
-            FEATURE, WHEEL_INSTALL, "ZipBackedFile.save", _save, params=("self",), kind="around"
-        ),
-        PatchPoint(
-            FEATURE,
-            WHEEL_INSTALL,
-            "get_csv_rows_for_installed",
-            _get_csv_rows_for_installed,
-            params=("old_csv_rows", "installed", "changed", "generated", "lib_dir"),
-            kind="around",
-        ),
-        PatchPoint(
-            FEATURE,
             INSTALL_COMMAND,
             "InstallCommand.run",
             _command_run,
@@ -984,4 +973,40 @@ SYMLINKS = PatchSet(
     risk="install a wheel with links that were not checked or not made",
 )
 
-__all__ = ["SYMLINKS", "create_links", "read_plan"]
+#: pip's wheel installer, patched when pip imports it. If that fails, the Wheel-Version
+#: check above refuses every wheel with links (nothing is installed without its links).
+SYMLINKS_INSTALL = PatchSet(
+    INSTALL_SET,
+    (
+        PatchPoint(
+            INSTALL_SET,
+            WHEEL_INSTALL,
+            "_install_wheel",
+            _install_wheel,
+            params=("name", "wheel_zip", "wheel_path", "scheme"),
+            kind="around",
+        ),
+        PatchPoint(
+            INSTALL_SET,
+            WHEEL_INSTALL,
+            "ZipBackedFile.save",
+            _save,
+            params=("self",),
+            kind="around",
+        ),
+        PatchPoint(
+            INSTALL_SET,
+            WHEEL_INSTALL,
+            "get_csv_rows_for_installed",
+            _get_csv_rows_for_installed,
+            params=("old_csv_rows", "installed", "changed", "generated", "lib_dir"),
+            kind="around",
+        ),
+    ),
+    commands=SYMLINKS.commands,
+    hooks_fail_closed=True,
+    risk=SYMLINKS.risk,
+    applied_on_import=WHEEL_INSTALL,
+)
+
+__all__ = ["SYMLINKS", "SYMLINKS_INSTALL", "create_links", "read_plan"]
