@@ -69,13 +69,22 @@ class PostImportFinder:
 _FINDER = PostImportFinder()
 
 
+def _in_turn(first: Callback, second: Callback) -> Callback:
+    def both(module: ModuleType) -> None:
+        first(module)
+        second(module)
+
+    return both
+
+
 def when_imported(name: str, callback: Callback) -> None:
     """Run ``callback(module)`` once ``name`` has been imported (at once if it already is)."""
     module = sys.modules.get(name)
     if module is not None:
         callback(module)
         return
-    _FINDER.callbacks[name] = callback
+    earlier = _FINDER.callbacks.get(name)
+    _FINDER.callbacks[name] = callback if earlier is None else _in_turn(earlier, callback)
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 

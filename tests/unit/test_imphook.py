@@ -41,3 +41,20 @@ def test_already_imported_module_gets_the_callback_at_once() -> None:
     _imphook.when_imported("json", lambda module: seen.append(module.__name__))
     assert seen == ["json"]
     assert _imphook._FINDER not in sys.meta_path
+
+
+def test_two_callbacks_for_one_module_both_run_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "wnp_twice_mod.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    seen: list[str] = []
+    _imphook.when_imported("wnp_twice_mod", lambda module: seen.append("first"))
+    _imphook.when_imported("wnp_twice_mod", lambda module: seen.append("second"))
+    try:
+        import wnp_twice_mod  # type: ignore[import-not-found]  # noqa: F401
+
+        assert seen == ["first", "second"]
+    finally:
+        _imphook.remove_finder()
+        sys.modules.pop("wnp_twice_mod", None)

@@ -413,3 +413,47 @@ def test_symlinks_pip_tools_and_variant_wheels_hooks_follow_the_contract() -> No
     assert [point.ident for point in points if point.kind == "raw"] == []
     assert symlinks.SYMLINKS.stops_on_internal_error
     assert not symlinks.SYMLINKS.fail_closed
+
+
+def test_a_set_applied_on_import_waits_for_its_module(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A set tied to a module pip imports late is applied when that import happens; if it
+    cannot be applied then, one warning says why (a fail-open set) and nothing is patched."""
+    import functools
+
+    from wheelnext_pip import _imphook
+    from wheelnext_pip._pip import session
+
+    (tmp_path / "wnp_late_module.py").write_text("def install(name):\n    return 'ok ' + name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    late = PatchSet(
+        "late",
+        (PatchPoint("late", "wnp_late_module", "install", shout, params=("name",)),),
+        applied_on_import="wnp_late_module",
+    )
+    broken = PatchSet(
+        "broken",
+        (PatchPoint("broken", "wnp_late_module", "missing", shout),),
+        applied_on_import="wnp_late_module",
+    )
+    for patch_set in (late, broken):
+        _imphook.when_imported(
+            "wnp_late_module", functools.partial(session._apply_when_imported, patch_set)
+        )
+    assert "late" not in _state.STATE.patch_sets
+    try:
+        with caplog.at_level("WARNING", logger="wheelnext_pip"):
+            import wnp_late_module  # type: ignore[import-not-found]
+
+        assert wnp_late_module.install("x") == "OK X"
+        assert _state.STATE.patch_sets["late"].active
+        assert not _state.STATE.patch_sets["broken"].active
+        assert [r.getMessage() for r in caplog.records] == [
+            f"wheelnext-pip: broken cannot be applied to pip {session.compat.pip_version_text()}"
+            f" ({_state.STATE.patch_sets['broken'].reason})"
+        ]
+    finally:
+        _imphook.remove_finder()
+        registry.revert_all()
+        sys.modules.pop("wnp_late_module", None)
