@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests._lib import pipenv  # noqa: E402
-from tests._lib.builders import make_sdist, make_wheel  # noqa: E402
+from tests._lib.builders import make_sdist, make_variant_release, make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 
 
@@ -417,18 +417,7 @@ def variant_dists(dists: Path) -> list[Path]:
             }
         )
 
-    wheels = [
-        make_wheel(
-            dists,
-            "gpukit",
-            "1.0",
-            filename=f"gpukit-1.0-py3-none-any-{label}.whl",
-            extra_dist_info={"variant.json": document({label: properties})},
-        )
-        for label, properties in labels.items()
-    ]
-    metadata = dists / "gpukit-1.0-variants.json"
-    metadata.write_text(document(labels))
+    wheels, metadata = make_variant_release(dists, "gpukit", "1.0", labels, document)
     return [*wheels, make_wheel(dists, "gpukit", "1.0"), metadata]
 
 
@@ -460,22 +449,12 @@ def marker_dists(dists: Path) -> list[Path]:
             }
         )
 
-    wheels = [
-        make_wheel(
-            dists,
-            "mlkit",
-            "1.0",
-            filename=f"mlkit-1.0-py3-none-any-{label}.whl",
-            requires_dist=MARKER_REQUIRES,
-            extra_dist_info={"variant.json": document({label: properties})},
-        )
-        for label, properties in labels.items()
-    ]
+    wheels, metadata = make_variant_release(
+        dists, "mlkit", "1.0", labels, document, requires_dist=MARKER_REQUIRES
+    )
     wheels.append(make_wheel(dists, "mlkit", "1.0", requires_dist=MARKER_REQUIRES))
     wheels.append(make_wheel(dists, "nvidia-cuda-runtime-cu12", "1.0"))
     wheels.append(make_wheel(dists, "mlkit-cpu-kernels", "1.0"))
-    metadata = dists / "mlkit-1.0-variants.json"
-    metadata.write_text(document(labels))
     return [*wheels, metadata]
 
 
@@ -558,13 +537,13 @@ def scene_variant_lock(stage: Stage) -> None:
 def abi_dists(dists: Path) -> list[Path]:
     """visionkit 1.0: builds against torchlike 2.8 and 2.9 (PEP 850 ``abi_dependency``),
     and null; torchlike 2.8.0 and 2.9.0."""
-    labels: dict[str, dict[str, object]] = {
+    labels: dict[str, object] = {
         "tl28": {"abi_dependency": {"torchlike": ["2.8"]}},
         "tl29": {"abi_dependency": {"torchlike": ["2.9"]}},
         "null": {},
     }
 
-    def document(variants: dict[str, dict[str, object]]) -> str:
+    def document(variants: dict[str, object]) -> str:
         return json.dumps(
             {
                 "$schema": "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json",
@@ -575,19 +554,8 @@ def abi_dists(dists: Path) -> list[Path]:
         )
 
     wheels = [make_wheel(dists, "torchlike", version) for version in ("2.8.0", "2.9.0")]
-    for label, properties in labels.items():
-        wheels.append(
-            make_wheel(
-                dists,
-                "visionkit",
-                "1.0",
-                filename=f"visionkit-1.0-py3-none-any-{label}.whl",
-                extra_dist_info={"variant.json": document({label: properties})},
-            )
-        )
-    metadata = dists / "visionkit-1.0-variants.json"
-    metadata.write_text(document(labels))
-    return [*wheels, metadata]
+    variants, metadata = make_variant_release(dists, "visionkit", "1.0", labels, document)
+    return [*wheels, *variants, metadata]
 
 
 def scene_abi_dependency(stage: Stage) -> None:

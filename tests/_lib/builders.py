@@ -13,7 +13,7 @@ import re
 import stat
 import tarfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
@@ -439,6 +439,33 @@ def _add_tar_member(archive: tarfile.TarFile, arcname: str, data: bytes | None) 
         info.mode = 0o644
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
+
+
+def make_variant_release(
+    directory: Path,
+    name: str,
+    version: str,
+    labels: Mapping[str, object],
+    document: Callable[[dict[str, object]], str],
+    *,
+    requires_dist: Sequence[str] = (),
+) -> tuple[list[Path], Path]:
+    """One release's variant wheels (PEP 825: each carries its own ``variant.json``, made
+    by ``document`` from its label's properties) and its ``-variants.json``."""
+    wheels = [
+        make_wheel(
+            directory,
+            name,
+            version,
+            filename=f"{normalize_dist_name(name)}-{version}-py3-none-any-{label}.whl",
+            requires_dist=requires_dist,
+            extra_dist_info={"variant.json": document({label: properties})},
+        )
+        for label, properties in labels.items()
+    ]
+    metadata = directory / f"{normalize_dist_name(name)}-{version}-variants.json"
+    metadata.write_text(document(dict(labels)))
+    return wheels, metadata
 
 
 def make_sdist(

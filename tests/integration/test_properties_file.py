@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._lib.builders import make_wheel
+from tests._lib.builders import make_variant_release, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
@@ -59,18 +59,7 @@ def _document(variants: dict[str, object]) -> str:
 def arch_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     root = tmp_path_factory.mktemp("arch-index")
     dists = root / "dists"
-    wheels = [
-        make_wheel(
-            dists,
-            "archkit",
-            "1.0",
-            filename=f"archkit-1.0-py3-none-any-{label}.whl",
-            extra_dist_info={"variant.json": _document({label: properties})},
-        )
-        for label, properties in LABELS.items()
-    ]
-    metadata = dists / "archkit-1.0-variants.json"
-    metadata.write_text(_document(LABELS))
+    wheels, metadata = make_variant_release(dists, "archkit", "1.0", LABELS, _document)
     wheels.append(make_wheel(dists, "archkit", "1.0"))
     simple = write_simple_index(root / "www", wheels, extra_files={"archkit": [metadata]})
     with IndexServer(simple.parent) as server:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._lib.builders import make_wheel
+from tests._lib.builders import make_variant_release, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
@@ -45,18 +45,8 @@ def abi_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]
     root = tmp_path_factory.mktemp("abi-index")
     dists = root / "dists"
     wheels = [make_wheel(dists, "torchlike", version) for version in ("2.8.0", "2.9.0")]
-    wheels += [
-        make_wheel(
-            dists,
-            "visionkit",
-            "1.0",
-            filename=f"visionkit-1.0-py3-none-any-{label}.whl",
-            extra_dist_info={"variant.json": _document({label: properties})},
-        )
-        for label, properties in LABELS.items()
-    ]
-    metadata = dists / "visionkit-1.0-variants.json"
-    metadata.write_text(_document(LABELS))
+    variants, metadata = make_variant_release(dists, "visionkit", "1.0", LABELS, _document)
+    wheels += variants
     # combo needs torchlike and (through zz-glue) visionkit: pip's resolver pins torchlike
     # (alphabetically first of equals) before it reaches visionkit.
     wheels.append(make_wheel(dists, "combo", "1.0", requires_dist=["torchlike", "zz-glue"]))
