@@ -29,7 +29,10 @@ the point's fallback, or pip's own answer where pip's answer cannot let a varian
   fails, so does every judging hook, whose fallbacks leave variant wheels out;
 - ``get_applicable_candidates``: **only ordinary files** (pip's own list holds unjudged
   variant wheels);
-- ``_make_candidate_from_link``: **no candidate** (pip then tries the release's next file).
+- ``_make_candidate_from_link``: **no candidate** (pip then tries the release's next file);
+- the checks of :mod:`wheelnext_pip._pip.variant_wheels`: **the variant wheel is refused**
+  (pip's answer would install it unchecked); ``Link.from_json`` and the abi_dependency
+  hook: pip's own (the provider then knows only the installed versions).
 
 Variant wheels named directly are checked in :mod:`wheelnext_pip._pip.variant_wheels`
 (points of this same set). The judgment of a release (combining pages, ranking, reasons)
