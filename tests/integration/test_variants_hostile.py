@@ -203,6 +203,43 @@ def test_an_internal_error_judging_a_release_skips_only_its_variant_wheels(
     assert "Traceback" not in result.stderr
 
 
+FAULTY_CHECK = (
+    "from wheelnext_pip.variants import metadata\n"
+    "def _faulty(*args, **kwargs):\n"
+    "    raise RuntimeError('injected fault')\n"
+    "metadata.check_wheel_variant_json = _faulty\n"
+)
+
+
+def test_an_internal_error_checking_a_named_variant_wheel_refuses_it(
+    plugin_env: PipEnv, hostile_files: dict[str, list[Path]], tmp_path: Path
+) -> None:
+    """A variant wheel named directly that could not be checked against this machine (an
+    internal error) is refused, never installed unchecked: one warning, one error line."""
+    machine = tmp_path / "machine.toml"
+    machine.write_text(MACHINE)
+    (wheel,) = [
+        w for w in hostile_files["wheels"] if w.name.endswith("vfault-1.0-py3-none-any-x8664v3.whl")
+    ]
+    settings = {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine)}
+    command = ("install", "--dry-run", "--no-index", str(wheel))
+    fits = plugin_env.pip(*command, wheelnext="variants", env=settings)
+    assert fits.returncode == 0, fits.stderr
+    faulty = tmp_path / "faulty-check"
+    faulty.mkdir()
+    (faulty / "sitecustomize.py").write_text(FAULTY_CHECK)
+    result = plugin_env.pip(
+        *command, wheelnext="variants", env={**settings, "PYTHONPATH": str(faulty)}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "internal error" in line]
+    assert "RuntimeError: injected fault" in warning
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert wheel.name in error and "could not be checked against this machine" in error
+    assert "Would install" not in result.stdout
+
+
 @pytest.mark.parametrize("name", ["vjunk", "vempty"])
 @pytest.mark.parametrize("how", ["path", "url"])
 def test_a_variant_named_file_that_is_no_wheel_gets_pips_invalid_wheel_error(
