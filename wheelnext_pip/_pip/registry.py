@@ -317,8 +317,7 @@ def _fall_back(patch_set: PatchSet, fallback: Callable[..., Any], *arguments: An
     try:
         return fallback(*arguments)
     except Exception as exc:
-        error = _failure(patch_set, exc, stop=True)
-        assert error is not None
+        error = _failure(patch_set, exc, stop=True) or exc  # with stop, never None
         raise error from (None if error is exc else exc)
 
 
