@@ -517,6 +517,44 @@ def scene_explicit_target(stage: Stage) -> None:
     )
 
 
+#: Shows the lock's file names and the start of its inlined metadata (``grep`` stands for it).
+_LOCK_SUMMARY = (
+    "import re, sys\n"
+    "for line in open(sys.argv[1]):\n"
+    "    if re.match(r'name = |\\[packages\\.variants-json', line): print(line.rstrip())"
+)
+
+
+def scene_variant_lock(stage: Stage) -> None:
+    """A lock made on one machine installs, on another, the variant that fits there."""
+    pylock = stage.workdir / "pylock.toml"
+    dists = stage.workdir / "index" / "dists"
+    print("# machine A, a CUDA 13 driver (forced here: this machine has no GPU), locks gpukit")
+    print("# from a folder of wheels (no hashes there: each variant wheel is hashed)")
+    locking = ["-m", "pip", "lock", "-o", str(pylock), "--no-index", "--find-links", str(dists)]
+    stage.show(
+        [*locking, "gpukit"],
+        wheelnext="1",
+        env={"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "13.0"},
+        stdout_filter=keep_decision_lines,
+    )
+    stage.show(
+        ["-c", _LOCK_SUMMARY, str(pylock)],
+        display=["grep", "-E", r"^(name = |\[packages\.variants-json)", str(pylock)],
+    )
+    print("# machine B, a CUDA 12.8 driver; the index named does not exist (.invalid):")
+    print("# the lock alone decides")
+    command = ["-m", "pip", "install", "--dry-run", "--index-url", "http://index.invalid/simple/"]
+    stage.show(
+        [*command, "-r", str(pylock)],
+        wheelnext="1",
+        env={"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"},
+        stdout_filter=keep_decision_lines,
+    )
+    print("# stock pip cannot read the variant file names of the lock")
+    stage.show([*command, "-r", str(pylock)], stdout_filter=keep_decision_lines)
+
+
 def abi_dists(dists: Path) -> list[Path]:
     """visionkit 1.0: builds against torchlike 2.8 and 2.9 (PEP 850 ``abi_dependency``),
     and null; torchlike 2.8.0 and 2.9.0."""
@@ -613,6 +651,7 @@ SCENES: dict[str, Callable[[Stage], None]] = {
     "piptools": scene_piptools,
     "variant-markers": scene_variant_markers,
     "explicit-target": scene_explicit_target,
+    "variant-lock": scene_variant_lock,
     "abi-dependency": scene_abi_dependency,
     "doctor": scene_doctor,
     "stock-vs-on": scene_stock_vs_on,

@@ -149,6 +149,50 @@ class RunLedger:
         return self.files.get(_file_key(url), {})
 
 
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, (list, tuple)) else ()
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What the command line of this pip run says, read once from pip's parsed options
+    (when the command builds its index collector)."""
+
+    #: pip's cache folder (None with ``--no-cache-dir``).
+    cache_dir: str | None = None
+    #: ``--require-hashes``.
+    require_hashes: bool = False
+    #: ``--target``, ``--prefix``, ``--user``: where pip installs, if not here.
+    target_dir: str | None = None
+    prefix: str | None = None
+    user_site: bool = False
+    #: The explicit target: ``--platform``, ``--python-version``, ``--implementation``,
+    #: ``--abi`` (empty: this machine).
+    platforms: tuple[str, ...] = ()
+    python_version: tuple[int, ...] = ()
+    implementation: str | None = None
+    abis: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(cls, options: object) -> CommandContext:
+        def text(name: str) -> str | None:
+            value = getattr(options, name, None)
+            return str(value) if value else None
+
+        version = getattr(options, "python_version", None)
+        return cls(
+            cache_dir=text("cache_dir"),
+            require_hashes=bool(getattr(options, "require_hashes", False)),
+            target_dir=text("target_dir"),
+            prefix=text("prefix_path"),
+            user_site=bool(getattr(options, "use_user_site", False)),
+            platforms=_strings(getattr(options, "platforms", None)),
+            python_version=tuple(int(part) for part in version) if version else (),
+            implementation=text("implementation"),
+            abis=_strings(getattr(options, "abis", None)),
+        )
+
+
 @dataclass
 class State:
     settings: Settings | None = None
@@ -161,7 +205,7 @@ class State:
     logging_ready: bool = False
     #: The running command's parsed options (noted where pip builds its index collector):
     #: features read the cache folder, --require-hashes and the install target from here.
-    command_options: Any = None
+    command: CommandContext = field(default_factory=CommandContext)
     ledger: RunLedger = field(default_factory=RunLedger)
 
     @property

@@ -29,6 +29,7 @@ POLICY_MODULES = (
     "wheelnext_pip.variants.providers",
     "wheelnext_pip.variants.judgment",
     "wheelnext_pip.variants.markers",
+    "wheelnext_pip.variants.lock",
     "wheelnext_pip.variants.abi_dependency",
 )
 #: What a policy module may not reach, directly or through what it imports.

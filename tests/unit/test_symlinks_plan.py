@@ -943,3 +943,14 @@ def test_one_wheel_version_rule(
         assert found is None
     else:
         assert found is not None and found.startswith(problem) and "\n" not in found
+
+
+def test_the_installers_shortcut_agrees_with_the_rule() -> None:
+    """The installer skips the policy for a wheel below Wheel-Version 2 without LINKS (so a
+    run of ordinary wheels never imports it): the rule must find no problem there."""
+    from wheelnext_pip._pip.symlinks import _LINKS_MAJOR
+    from wheelnext_pip.symlinks import LINKS_WHEEL_VERSION
+
+    assert LINKS_WHEEL_VERSION[0] == _LINKS_MAJOR
+    for minor in range(10):
+        assert wheel_version_problem((_LINKS_MAJOR - 1, minor), has_links=False) is None

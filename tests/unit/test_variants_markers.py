@@ -120,3 +120,14 @@ def test_environment_of_derives_features_and_namespaces() -> None:
     assert ENV.features == {"foo :: bar", "nvidia :: sm_arch"}
     assert ENV.namespaces == {"foo", "nvidia"}
     assert NON_VARIANT.label == "" and not NON_VARIANT.properties
+
+
+def test_the_patch_layers_pre_test_agrees_with_the_rules() -> None:
+    """pip's metadata is only handed to the marker rules when a requirement contains the
+    prefix of every variant marker name (so that a run meeting none never imports them)."""
+    from wheelnext_pip._pip.variant_markers import _MARKER_PREFIX
+    from wheelnext_pip.variants.markers import MARKER_NAMES, mentions_variant_markers
+
+    assert all(name.startswith(_MARKER_PREFIX) for name in MARKER_NAMES)
+    for text in ('dep; variant_label == "x"', "dep", 'dep; "a" in variant_namespaces'):
+        assert mentions_variant_markers(text) == (_MARKER_PREFIX in text)

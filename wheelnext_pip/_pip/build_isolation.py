@@ -211,18 +211,17 @@ def _get_prepared_distribution(call: Call, proceed: Callable[[], Any]) -> Any:
 # -- passthrough: the isolated environment's install_requirements -----------------------
 
 
-def _install_locations(options: Any) -> list[str]:
+def _install_locations(command: _state.CommandContext) -> list[str]:
     """Where this run installs when that is not the running interpreter's environment
     (``--target``, ``--prefix``, ``--user``): the host passthrough looks there first."""
-    target = getattr(options, "target_dir", None)
-    if target:
-        return [os.path.abspath(target)]
-    prefix = getattr(options, "prefix_path", None)
+    if command.target_dir:
+        return [os.path.abspath(command.target_dir)]
+    prefix = command.prefix
     if prefix:
         variables = {"base": prefix, "platbase": prefix}
         paths = sysconfig.get_paths(vars=variables)
         return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
-    if getattr(options, "use_user_site", False):
+    if command.user_site:
         return [site.getusersitepackages()]
     return []
 
@@ -230,7 +229,7 @@ def _install_locations(options: Any) -> list[str]:
 def _host_lookup(name: str) -> tuple[InstalledDist, Any] | None:
     metadata = sys.modules[METADATA]
     dist = None
-    locations = _install_locations(_state.STATE.command_options)
+    locations = _install_locations(_state.STATE.command)
     if locations:
         dist = metadata.get_environment(locations).get_distribution(name)
     if dist is None:

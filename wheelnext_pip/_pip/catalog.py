@@ -34,7 +34,11 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
 #: feature name -> further sets of that feature, applied after its main set, each for the
 #: commands it names (variant markers matter wherever pip reads dependencies).
 FEATURE_EXTRA_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
-    "variants": (("wheelnext_pip._pip.variant_markers", "VARIANT_MARKERS"),),
+    "variants": (
+        ("wheelnext_pip._pip.variant_markers", "VARIANT_MARKERS"),
+        ("wheelnext_pip._pip.variant_lock", "VARIANT_LOCK"),
+        ("wheelnext_pip._pip.variant_lock", "VARIANT_LOCK_INSTALL"),
+    ),
 }
 
 

@@ -101,7 +101,7 @@ CORE = PatchSet(
 
 
 def _note_options(call: Call) -> None:
-    _state.STATE.command_options = call["options"]
+    _state.STATE.command = _state.CommandContext.from_options(call["options"])
 
 
 #: Every command that looks for packages builds its index collector from its options.

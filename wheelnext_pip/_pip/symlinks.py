@@ -40,22 +40,24 @@ import sysconfig
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet, Proceed, pip_error
 from wheelnext_pip.errors import WheelnextPipError
-from wheelnext_pip.symlinks import (
-    LINKS_WHEEL_VERSION,
-    LinkPlan,
-    PlannedLink,
-    is_zip_symlink,
-    link_inputs,
-    read_links,
-    wheel_version_problem,
-)
+
+if TYPE_CHECKING:
+    from wheelnext_pip.symlinks import LinkPlan, PlannedLink
 
 logger = logging.getLogger("wheelnext_pip")
+
+#: The policy is imported when a wheel has links or a Wheel-Version of 2 or later, or when
+#: pip installs: a run of ordinary wheels that installs nothing never loads it. pip 26.3
+#: imports it before its install-time import guard.
+LATE_IMPORTS = ("wheelnext_pip.symlinks",)
+#: The Wheel-Version that may carry LINKS (PEP 778: 2.0); below it, a wheel without links
+#: is pip's business alone.
+_LINKS_MAJOR = 2
 
 FEATURE = "symlinks"
 WHEEL_UTILS = "pip._internal.utils.wheel"
@@ -192,6 +194,10 @@ def _check_compatibility(call: Call, proceed: Proceed) -> Any:
     _HAS_LINKS.set(False)
     if not (isinstance(version, tuple) and version):
         return proceed()
+    if not has_links and version[0] < _LINKS_MAJOR:
+        return proceed()  # an ordinary wheel: pip's own rule, and no policy to load
+    from wheelnext_pip.symlinks import LINKS_WHEEL_VERSION, wheel_version_problem
+
     problem = wheel_version_problem(version, has_links=has_links)
     major = version[0]
     if major > LINKS_WHEEL_VERSION[0] or (problem is None and major < LINKS_WHEEL_VERSION[0]):
@@ -215,6 +221,8 @@ def _check_compatibility(call: Call, proceed: Proceed) -> Any:
 
 def read_plan(wheel_zip: zipfile.ZipFile, wheel: str) -> LinkPlan:
     """Validate a wheel's LINKS and zip link members; raise LinkError if any is bad."""
+    from wheelnext_pip.symlinks import is_zip_symlink, link_inputs, read_links
+
     names = wheel_zip.namelist()
     return read_links(
         wheel=wheel,
@@ -606,6 +614,8 @@ def _recover(lib_dir: str, path: str) -> None:
         entries = _read_journal(fd)
         header = entries[0] if entries else {}
         wheel = str(header.get("wheel", "a wheel"))
+        from wheelnext_pip.symlinks import LinkPlan
+
         install = _Install(wheel, LinkPlan(()))
         roots = _journal_roots(lib_dir)
         install.new_folders = _strings(header.get("folders", []), roots)

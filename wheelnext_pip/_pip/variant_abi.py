@@ -49,9 +49,11 @@ class AbiRun:
 
     #: resolvelib's running resolution (its state holds the pins so far).
     resolution: Any = None
+    #: The requirements the command gave the resolver.
+    root_requirements: list[Any] = field(default_factory=list)
     #: feature -> (project, version) of exact pins among the command's requirements and
-    #: constraints; and the features the command names without an exact pin.
-    root_pins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: constraints (None: not read yet); and the features named without an exact pin.
+    root_pins: dict[str, tuple[str, str]] | None = None
     root_unpinned: set[str] = field(default_factory=set)
     #: feature -> installed version (None: not read yet), and where it was read.
     installed: dict[str, KnownVersion] | None = None
@@ -67,30 +69,43 @@ def _abi() -> AbiRun:
 
 
 def _resolution_starts(call: Call) -> None:
-    """resolvelib's ``Resolution.resolve``: keep the resolution (its pins) and the exact pins
-    of the command's requirements and constraints."""
+    """resolvelib's ``Resolution.resolve``: keep the resolution (its pins) and the command's
+    requirements. Their exact pins are read when a release with an ``abi_dependency``
+    namespace is first judged: most runs never meet one, and pay nothing more."""
+    record = _abi()
+    record.resolution = call["self"]
+    record.root_requirements = list(call["requirements"])
+    record.root_pins = None
+    record.root_unpinned = set()
+
+
+def _root_pins(record: AbiRun) -> dict[str, tuple[str, str]]:
+    """feature -> (project, version) of exact pins among the command's requirements and
+    constraints (``record.root_unpinned`` gets the features named without one)."""
+    if record.root_pins is not None:
+        return record.root_pins
     from wheelnext_pip.variants.abi_dependency import feature_name
 
-    _abi().resolution = call["self"]
-    _abi().root_pins.clear()
-    _abi().root_unpinned.clear()
-    for requirement in call["requirements"]:
+    pins: dict[str, tuple[str, str]] = {}
+    unpinned: set[str] = set()
+    for requirement in record.root_requirements:
         project = str(getattr(requirement, "project_name", "") or "")
         if not project or "<" in project:
             continue
         feature = feature_name(project)
         version = _exact_pin(requirement)
         if version is not None:
-            _abi().root_pins.setdefault(feature, (project, version))
+            pins.setdefault(feature, (project, version))
         else:
-            _abi().root_unpinned.add(feature)
-    constraints = getattr(getattr(call["self"], "_p", None), "_constraints", None) or {}
+            unpinned.add(feature)
+    constraints = getattr(getattr(record.resolution, "_p", None), "_constraints", None) or {}
     for project, constraint in dict(constraints).items():
         version = _exact_version(getattr(constraint, "specifier", None))
         if version is not None:
-            _abi().root_pins.setdefault(feature_name(str(project)), (str(project), version))
-    for feature in _abi().root_pins:
-        _abi().root_unpinned.discard(feature)
+            pins.setdefault(feature_name(str(project)), (str(project), version))
+    record.root_pins = pins
+    record.root_unpinned = unpinned - set(pins)
+    return pins
 
 
 def _exact_pin(requirement: Any) -> str | None:
@@ -140,12 +155,11 @@ def _environment(target: object | None) -> tuple[list[str] | None, str] | None:
     """The folders of the environment pip installs into (None: the running one), and its
     name in messages; None when there is no environment to read (an explicit target
     without ``--target`` or ``--prefix``: the running interpreter is not the target)."""
-    options = _state.STATE.command_options
-    target_dir = getattr(options, "target_dir", None)
-    if target_dir:
-        folder = os.path.abspath(str(target_dir))
+    command = _state.STATE.command
+    if command.target_dir:
+        folder = os.path.abspath(command.target_dir)
         return [folder], f"installed in {folder}"
-    prefix = getattr(options, "prefix_path", None)
+    prefix = command.prefix
     if prefix:
         from pip._internal.locations import get_scheme
 
@@ -207,6 +221,8 @@ def known_versions(features: tuple[str, ...], target: object | None) -> dict[str
 
     override = parse_override(os.environ.get(OVERRIDE_VARIABLE, ""))
     pinned = _resolver_pins()
+    record = _abi()
+    root_pins = _root_pins(record)
     known: dict[str, KnownVersion] = {}
     for feature in features:
         if feature in override:
@@ -214,15 +230,15 @@ def known_versions(features: tuple[str, ...], target: object | None) -> dict[str
         elif feature in pinned:
             project, version = pinned[feature]
             known[feature] = KnownVersion(project, version, TO_BE_INSTALLED)
-        elif feature in _abi().root_pins:
-            project, version = _abi().root_pins[feature]
+        elif feature in root_pins:
+            project, version = root_pins[feature]
             pin = f"{TO_BE_INSTALLED}, {project}=={version}"
             known[feature] = KnownVersion(project, version, pin)
         else:
             installed = _installed(target)
             if feature in installed:
                 known[feature] = installed[feature]
-            if feature in _abi().root_unpinned:
+            if feature in record.root_unpinned:
                 _inform_unpinned(feature, known.get(feature))
     return known
 

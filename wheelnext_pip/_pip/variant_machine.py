@@ -113,7 +113,7 @@ class Machine:
                 decision,
                 environment=environment,
                 trusted=self.settings.trust_providers,
-                require_hashes=bool(getattr(_state.STATE.command_options, "require_hashes", False)),
+                require_hashes=_state.STATE.command.require_hashes,
             )
         return self.answers[key]
 
@@ -156,22 +156,18 @@ class ExplicitTarget:
     text: str
 
 
-def explicit_target(options: object) -> ExplicitTarget | None:
-    """The explicit target a command's options name, or None for this machine."""
-    platforms = [str(p) for p in (getattr(options, "platforms", None) or ())]
+def explicit_target(command: _state.CommandContext) -> ExplicitTarget | None:
+    """The explicit target a command names, or None for this machine."""
+    platforms = list(command.platforms)
     named = []
     if platforms:
         named.append("--platform " + ",".join(platforms))
-    for option, attribute in (
-        ("--python-version", "python_version"),
-        ("--implementation", "implementation"),
-        ("--abi", "abis"),
-    ):
-        value = getattr(options, attribute, None)
-        if value:
-            shown = ".".join(map(str, value)) if attribute == "python_version" else value
-            shown = ",".join(shown) if isinstance(shown, (list, tuple)) else shown
-            named.append(f"{option} {shown}")
+    if command.python_version:
+        named.append("--python-version " + ".".join(map(str, command.python_version)))
+    if command.implementation:
+        named.append("--implementation " + command.implementation)
+    if command.abis:
+        named.append("--abi " + ",".join(command.abis))
     if not named:
         return None
     from wheelnext_pip.variants.detect import machine_of_platform_tag
@@ -201,7 +197,7 @@ def load_machine(
             user_properties=user_properties,
         ),
         index_arguments,
-        target=explicit_target(_state.STATE.command_options),
+        target=explicit_target(_state.STATE.command),
     )
 
 
@@ -219,5 +215,4 @@ def detection_cache_dir() -> str | None:
 
 def pip_cache_dir() -> str | None:
     """pip's cache folder; None with --no-cache-dir."""
-    cache_dir = getattr(_state.STATE.command_options, "cache_dir", None)
-    return str(cache_dir) if cache_dir else None
+    return _state.STATE.command.cache_dir

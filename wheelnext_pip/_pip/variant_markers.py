@@ -29,17 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
 from wheelnext_pip.variants.errors import VariantError
-from wheelnext_pip.variants.markers import (
-    NON_VARIANT,
-    VariantEnvironment,
-    mentions_variant_markers,
-    rewrite_requirement,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from wheelnext_pip.variants.filenames import VariantWheelFilename
+    from wheelnext_pip.variants.markers import VariantEnvironment
     from wheelnext_pip.variants.metadata import VariantMetadata
     from wheelnext_pip.variants.properties import VariantProperty
 
@@ -53,6 +48,9 @@ _FILENAME_ATTRIBUTE = "_wheelnext_pip_wheel_filename"
 #: Set on a pkg_resources distribution once its ``Requires-Dist`` has been rewritten.
 _DONE_ATTRIBUTE = "_wheelnext_pip_markers_rewritten"
 _REQUIRES_DIST = "requires-dist"
+#: Every variant marker name (PEP 825) starts with it: a requirement without it is pip's
+#: alone, and a run that meets none never imports the marker rules.
+_MARKER_PREFIX = "variant_"
 
 #: (variant.json text) or (project, version, label) -> the environment computed for it.
 _ENVIRONMENTS: dict[tuple[str, ...], VariantEnvironment] = {}
@@ -123,6 +121,7 @@ def _parsed_filename(dist: Any) -> VariantWheelFilename | None:
 
 def environment_of(dist: Any) -> VariantEnvironment:
     from wheelnext_pip._settings import canonicalize_name
+    from wheelnext_pip.variants.markers import NON_VARIANT, VariantEnvironment
 
     project = canonicalize_name(str(dist.canonical_name))
     text = _variant_json(dist)
@@ -161,7 +160,7 @@ def _rewritten(message: Any, dist: Any) -> email.message.Message | None:
     """A copy of the metadata with its ``Requires-Dist`` rewritten; None when no value
     uses a variant marker (then pip reads its own metadata untouched)."""
     requires = [str(value) for value in message.get_all("Requires-Dist") or ()]
-    if not any(mentions_variant_markers(value) for value in requires):
+    if not any(_MARKER_PREFIX in value for value in requires):
         return None
     environment = environment_of(dist)
     logger.debug(
@@ -181,6 +180,8 @@ def _rewritten(message: Any, dist: Any) -> email.message.Message | None:
 
 def _rewrite_one(value: str, environment: VariantEnvironment, dist: Any) -> str:
     try:
+        from wheelnext_pip.variants.markers import rewrite_requirement
+
         return rewrite_requirement(value.strip(), environment)
     except VariantError as exc:
         raise VariantError(
@@ -234,7 +235,7 @@ def _raw_dependencies(call: Call, result: Any) -> Any:
     core-metadata file and the wheel's METADATA to agree (pip 26.2+ checks it after the
     download), and pip 26.3 refuses direct URL dependencies of PyPI's distributions."""
     raws = [str(value) for value in result]
-    if not any(mentions_variant_markers(value) for value in raws):
+    if not any(_MARKER_PREFIX in value for value in raws):
         return raws
     dist = call["self"]
     environment = environment_of(dist)

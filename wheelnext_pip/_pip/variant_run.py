@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wheelnext_pip import _state
-from wheelnext_pip._pip.variant_machine import Machine, load_machine
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.variants.errors import VariantError, VariantHashMismatch
 from wheelnext_pip.variants.filenames import (
@@ -25,6 +24,7 @@ from wheelnext_pip.variants.filenames import (
 )
 
 if TYPE_CHECKING:
+    from wheelnext_pip._pip.variant_machine import Machine
     from wheelnext_pip.variants.judgment import Judgment, MetadataPage, ReleaseKey
     from wheelnext_pip.variants.metadata import VariantMetadata
     from wheelnext_pip.variants.ordering import VariantRanking
@@ -91,6 +91,8 @@ class Run:
     #: file URL -> the ``filename`` a PEP 691 JSON page gives for it, where that is a
     #: ``-variants.json`` and the URL's last part differs (PEP 825: the URL is insignificant).
     declared_names: dict[str, str] = field(default_factory=dict)
+    #: metadata URL -> the bytes of a document that parsed (``pip lock`` inlines them).
+    raw_documents: dict[str, bytes] = field(default_factory=dict)
 
 
 def run() -> Run:
@@ -138,6 +140,9 @@ def contained(where: str, exc: BaseException) -> None:
 def machine() -> Machine:
     record = run()
     if record.machine is None:
+        # Detection and the providers load with the first release that has variant wheels.
+        from wheelnext_pip._pip.variant_machine import load_machine
+
         record.machine = load_machine(settings(), lambda: tuple(record.index_arguments))
     return record.machine
 
@@ -239,10 +244,11 @@ def fetch_metadata(page: MetadataPage) -> VariantMetadata | str:
         checkable = expected and hash_name in hashlib.algorithms_available
         if checkable and hashlib.new(hash_name, data).hexdigest() != expected:
             problem = f"{hash_name} hash does not match the index"
-            if getattr(_state.STATE.command_options, "require_hashes", False):
+            if _state.STATE.command.require_hashes:
                 raise VariantHashMismatch(f"{problem} (pip checks hashes: --require-hashes)", url)
             raise VariantError(problem, url)
         document: VariantMetadata | str = parse_variant_metadata(data, filename_of(link))
+        run().raw_documents[url] = data
     except VariantHashMismatch:
         raise
     except VariantError as exc:

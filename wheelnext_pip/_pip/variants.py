@@ -79,11 +79,13 @@ __all__ = ["FEATURE", "LATE_IMPORTS", "VARIANTS", "judge_pending", "link_to_take
 # when a release with variant wheels is first judged: most pip runs never meet one.
 # ``LATE_IMPORTS`` lets pip 26.3 import them before its install-time import guard.
 LATE_IMPORTS = (
+    "wheelnext_pip._pip.variant_machine",
     "wheelnext_pip.variants._detection_cache",
     "wheelnext_pip.variants._properties_file",
     "wheelnext_pip.variants.abi_dependency",
     "wheelnext_pip.variants.detect",
     "wheelnext_pip.variants.judgment",
+    "wheelnext_pip.variants.markers",
     "wheelnext_pip.variants.metadata",
     "wheelnext_pip.variants.ordering",
     "wheelnext_pip.variants.properties",

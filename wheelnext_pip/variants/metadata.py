@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.filenames import NULL_LABEL, is_valid_label
 from wheelnext_pip.variants.properties import (
@@ -56,7 +57,6 @@ _PLUGIN_API = re.compile(
 )
 _SCHEMA_VERSION = re.compile(r"/v(\d+)\.(\d+)\.(\d+)\.json$")
 _SCHEMA_PEP = re.compile(r"/peps/(\d+)/v[^/]*$")
-_NAME_RUN = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class ProviderDeclaration:
 
 def default_plugin_api(requirement_name: str) -> str:
     """PEP 850 default ``plugin-api``: canonical project name with ``-`` turned into ``_``."""
-    return _NAME_RUN.sub("-", requirement_name).lower().replace("-", "_")
+    return canonicalize_name(requirement_name).replace("-", "_")
 
 
 @dataclass(frozen=True)
