@@ -64,6 +64,14 @@ def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
             )
         )  # fmt: skip
     wheels.append(make_wheel(d, "vlegacy", "2.9.0"))
+    # Like vgood: its judgment fails with an internal error where the test injects one.
+    wheels += [
+        variant_wheel(d, "vfault", "1.0", "x8664v3", VPKG_VARIANTS),
+        variant_wheel(d, "vfault", "1.0", "x8664v2", VPKG_VARIANTS),
+        make_wheel(d, "vfault", "1.0"),
+    ]
+    fault_file = d / "vfault-1.0-variants.json"
+    fault_file.write_text(json.dumps(document(VPKG_VARIANTS)))
     # Hostile text: a 10,000-entry requires list and a marker nested 3,000 deep.
     hostile_documents = {
         "vhuge": [f"evil-provider-{n} >=1 @@@" for n in range(10_000)],
@@ -84,6 +92,7 @@ def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Pa
         "vmark": [mark_file],
         "vgood": [good_file],
         "vlegacy": [legacy_file],
+        "vfault": [fault_file],
     }
 
 
@@ -146,6 +155,89 @@ def test_a_release_that_cannot_be_judged_loses_only_its_variant_wheels(
         assert "cannot be evaluated" in line and "its variant wheels are skipped" in line
     assert "internal error" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+#: Put on PYTHONPATH: an internal error (a bug of ours, not of the input) whenever the
+#: judgment of vfault's release is asked for, wherever pip's run asks.
+FAULTY_JUDGMENT = (
+    "from wheelnext_pip.variants import judgment\n"
+    "_ranking = judgment.Judgment.ranking\n"
+    "def _faulty(self, key):\n"
+    "    if key.project == 'vfault':\n"
+    "        raise RuntimeError('injected fault')\n"
+    "    return _ranking(self, key)\n"
+    "judgment.Judgment.ranking = _faulty\n"
+)
+
+
+@pytest.mark.parametrize("resolver", ["resolvelib", "legacy"])
+def test_an_internal_error_judging_a_release_skips_only_its_variant_wheels(
+    plugin_env: PipEnv, hostile_index: IndexServer, tmp_path: Path, resolver: str
+) -> None:
+    """An internal error while judging one release: that release's variant wheels are left
+    out (its plain wheel is taken), one warning says so, and the feature stays on for the
+    rest of the run (vgood, after it, still gets its best variant). The resolver reaches the
+    release through ``_make_candidate_from_link``; the legacy resolver judges every file at
+    once in ``get_applicable_candidates``."""
+    machine = tmp_path / "machine.toml"
+    machine.write_text(MACHINE)
+    faulty = tmp_path / "faulty-judgment"
+    faulty.mkdir()
+    (faulty / "sitecustomize.py").write_text(FAULTY_JUDGMENT)
+    legacy = ["--use-deprecated=legacy-resolver"] if resolver == "legacy" else []
+    result = plugin_env.pip(
+        "install", "--dry-run", "--report", "-", "--quiet", *legacy,
+        "--index-url", hostile_index.index_url, "vfault", "vgood",
+        wheelnext="variants",
+        env={"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine), "PYTHONPATH": str(faulty)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert _chosen_files(json.loads(result.stdout)) == {
+        "vfault": "vfault-1.0-py3-none-any.whl",
+        "vgood": "vgood-1.0-py3-none-any-x8664v3.whl",
+    }
+    faults = [line for line in result.stderr.splitlines() if "internal error" in line]
+    assert len(faults) == 1, result.stderr
+    assert "internal error while" in faults[0] and "vfault" in faults[0]
+    assert "RuntimeError: injected fault" in faults[0] and "skipped" in faults[0]
+    assert "Traceback" not in result.stderr
+
+
+FAULTY_CHECK = (
+    "from wheelnext_pip.variants import metadata\n"
+    "def _faulty(*args, **kwargs):\n"
+    "    raise RuntimeError('injected fault')\n"
+    "metadata.check_wheel_variant_json = _faulty\n"
+)
+
+
+def test_an_internal_error_checking_a_named_variant_wheel_refuses_it(
+    plugin_env: PipEnv, hostile_files: dict[str, list[Path]], tmp_path: Path
+) -> None:
+    """A variant wheel named directly that could not be checked against this machine (an
+    internal error) is refused, never installed unchecked: one warning, one error line."""
+    machine = tmp_path / "machine.toml"
+    machine.write_text(MACHINE)
+    (wheel,) = [
+        w for w in hostile_files["wheels"] if w.name.endswith("vfault-1.0-py3-none-any-x8664v3.whl")
+    ]
+    settings = {"WHEELNEXT_PIP_VARIANT_PROPERTIES_FILE": str(machine)}
+    command = ("install", "--dry-run", "--no-index", str(wheel))
+    fits = plugin_env.pip(*command, wheelnext="variants", env=settings)
+    assert fits.returncode == 0, fits.stderr
+    faulty = tmp_path / "faulty-check"
+    faulty.mkdir()
+    (faulty / "sitecustomize.py").write_text(FAULTY_CHECK)
+    result = plugin_env.pip(
+        *command, wheelnext="variants", env={**settings, "PYTHONPATH": str(faulty)}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "internal error" in line]
+    assert "RuntimeError: injected fault" in warning
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert wheel.name in error and "could not be checked against this machine" in error
+    assert "Would install" not in result.stdout
 
 
 @pytest.mark.parametrize("name", ["vjunk", "vempty"])

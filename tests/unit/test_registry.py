@@ -457,3 +457,156 @@ def test_a_set_applied_on_import_waits_for_its_module(
         _imphook.remove_finder()
         registry.revert_all()
         sys.modules.pop("wnp_late_module", None)
+
+
+# -- a set that contains its internal errors: on, call by call, with the point's fallback --
+
+
+@pytest.mark.parametrize("kind", ["before", "after", "around-before", "around-after"])
+def test_a_contained_failure_keeps_the_set_on_and_answers_with_the_fallback(
+    kind: str, counted: Counter
+) -> None:
+    reported: list[tuple[str, str, str]] = []
+
+    def contain(point: PatchPoint, call: registry.Call, exc: BaseException) -> None:
+        reported.append((point.attribute, call["name"], str(exc)))
+
+    def before(call: registry.Call) -> None:
+        if call["name"] == "bad":
+            call["name"] = "changed"
+            raise KeyError("boom")
+
+    def after(call: registry.Call, result: str) -> str:
+        if call["name"] == "bad":
+            raise KeyError("boom")
+        return result + "!"
+
+    def around(call: registry.Call, proceed: Callable[[], str]) -> str:
+        if call["name"] != "bad":
+            return proceed() + "!"
+        if kind == "around-after":
+            proceed()
+        raise KeyError("boom")
+
+    fallbacks: dict[str, Callable[..., Any]] = {
+        "before": lambda call: call.__setitem__("name", "safe"),
+        "after": lambda call, result: "safe",
+        "around": lambda call, proceed: f"safe ({proceed.called})",
+    }
+    form = kind.split("-")[0]
+    hook: Callable[..., Any] = {"before": before, "after": after}.get(form, around)
+    point = PatchPoint(
+        "demo", MODULE, "Searcher.find", hook, params=("self", "name"), kind=form,
+        fallback=fallbacks[form],
+    )  # fmt: skip
+    registry.apply_set(PatchSet("demo", (point,), contain=contain))
+    expected = {
+        "before": "found safe any",  # the fallback's arguments, from pip's own
+        "after": "safe",
+        "around-before": "safe (False)",
+        "around-after": "safe (True)",
+    }[kind]
+    assert Searcher().find("bad") == expected
+    assert len(counted.calls) == (0 if kind == "around-before" else 1)  # at most once
+    assert reported == [("Searcher.find", "changed" if form == "before" else "bad", "'boom'")]
+    assert _state.STATE.is_live("demo")  # the set stays on: the next call is hooked again
+    assert Searcher().find("good").endswith("!") or form == "before"
+    assert _state.STATE.failed == set()
+
+
+def test_a_contained_failure_without_a_fallback_gets_pips_answer(counted: Counter) -> None:
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    reported: list[BaseException] = []
+    registry.apply_set(
+        PatchSet(
+            "demo",
+            (contract_point("after", after),),
+            contain=lambda point, call, exc: reported.append(exc),
+        )
+    )
+    assert Searcher().find("a") == "found a any"
+    assert Searcher().find("b") == "found b any"
+    assert len(reported) == 2 and _state.STATE.is_live("demo")
+
+
+def test_a_failing_fallback_or_report_stops_pip_and_our_errors_stay_ours(
+    counted: Counter,
+) -> None:
+    from pip._internal.exceptions import InstallationError, InvalidWheel
+
+    from wheelnext_pip.errors import WheelnextPipError
+
+    def after(call: registry.Call, result: str) -> str:
+        if call["name"] == "ours":
+            raise WheelnextPipError("refused")
+        raise KeyError("boom")
+
+    def fallback(call: registry.Call, result: str) -> str:
+        if call["name"] == "pips":
+            raise InvalidWheel("x.whl", "x")
+        raise ValueError("worse")
+
+    point = PatchPoint(
+        "demo", MODULE, "Searcher.find", after, params=("self", "name"), kind="after",
+        fallback=fallback,
+    )  # fmt: skip
+    registry.apply_set(
+        PatchSet("demo", (point,), contain=lambda *_: None, error_prefix="wheelnext-pip: ")
+    )
+    with pytest.raises(InstallationError, match=r"^wheelnext-pip: refused$"):
+        Searcher().find("ours")  # our error: pip's error, no fallback
+    with pytest.raises(InvalidWheel):
+        Searcher().find("pips")  # the fallback may answer with pip's error
+    with pytest.raises(InstallationError, match=r"internal error in demo \(ValueError: worse\)"):
+        Searcher().find("other")
+
+    registry.revert_all()
+    _state.reset()
+
+    def broken_report(point: PatchPoint, call: registry.Call, exc: BaseException) -> None:
+        raise RuntimeError("cannot say it")
+
+    registry.apply_set(PatchSet("demo", (contract_point("after", after),), contain=broken_report))
+    with pytest.raises(InstallationError, match="RuntimeError: cannot say it"):
+        Searcher().find("a")
+
+
+def test_a_fail_closed_set_stops_pip_even_with_contain(counted: Counter) -> None:
+    from pip._internal.exceptions import InstallationError
+
+    def after(call: registry.Call, result: str) -> str:
+        raise KeyError("boom")
+
+    registry.apply_set(
+        PatchSet(
+            "demo", (contract_point("after", after),), fail_closed=True, contain=lambda *_: None
+        )
+    )
+    with pytest.raises(InstallationError, match="stopping rather than"):
+        Searcher().find("a")
+
+
+def test_the_variants_hooks_follow_the_contract_and_contain_internal_errors() -> None:
+    """No raw hook is left in the variant selection; the set never turns itself off on an
+    internal error, and the hooks whose pip answer would let a variant wheel through answer
+    without it."""
+    from wheelnext_pip._pip import variants
+
+    points = [
+        point
+        for entry in variants.VARIANTS.entries
+        for point in (entry if isinstance(entry, tuple) else (entry,))
+    ]
+    assert [point.ident for point in points if point.kind == "raw"] == []
+    assert variants.VARIANTS.contain is not None
+    assert not variants.VARIANTS.stops_on_internal_error
+    with_fallback = {point.attribute for point in points if point.fallback is not None}
+    assert {
+        "CandidateEvaluator.get_applicable_candidates",
+        "Factory._make_candidate_from_link",
+        "Factory._fail_if_link_is_unsupported_wheel",
+        "_InstallRequirementBackedCandidate._check_metadata_consistency",
+        "RequirementPreparer.prepare_linked_requirements_more",
+    } == with_fallback

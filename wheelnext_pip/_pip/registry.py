@@ -22,6 +22,12 @@ pip goes on with its own arguments or result (pip's function is never called twi
 one call); a fail-closed set stops pip, because going on could let through what the
 feature protects against. A set may stop pip on an internal error and yet not when it
 cannot be applied (``hooks_fail_closed``): without it pip refuses what it would admit.
+
+A set that protects call by call may instead contain its internal errors
+(``PatchSet.contain``): the set stays on, ``contain`` says what failed, and that one call
+gets the point's ``fallback`` answer (a hook of the same form: the safe answer, such as
+"leave out what could not be judged"), or pip's own where falling back to pip is safe. A
+fallback that fails in turn stops pip.
 """
 
 from __future__ import annotations
@@ -150,6 +156,10 @@ class PatchPoint:
     check: ShapeCheck | None = None
     #: One of :data:`HOOK_KINDS`.
     kind: str = "raw"
+    #: What the call gets when the hook failed with an internal error and the set goes on: a
+    #: hook of the same form (``fallback(call)``, ``fallback(call, result)``,
+    #: ``fallback(call, proceed)`` with the failed hook's ``proceed``); None: pip's own answer.
+    fallback: Callable[..., Any] | None = None
 
     @property
     def key(self) -> str:
@@ -188,6 +198,11 @@ class PatchSet:
     #: its wheel installer only to install): the set is applied when pip imports it, so a
     #: run that never does (a dry run) does not import it for us.
     applied_on_import: str | None = None
+    #: ``contain(point, call, exc)``: for a set that is not fail-closed, an internal error in
+    #: a hook neither stops pip nor turns the set off; ``contain`` reports it and that call
+    #: gets the point's ``fallback`` answer (None: the set turns itself off, see
+    #: :func:`hook_failed`).
+    contain: Callable[[PatchPoint, Call, BaseException], None] | None = None
 
     def wanted_for(self, command: str) -> bool:
         return not self.commands or command in self.commands
@@ -270,21 +285,44 @@ def pip_error(class_name: str, message: str) -> Exception:
     return error_class(message)
 
 
-def _failure(patch_set: PatchSet, exc: Exception) -> Exception | None:
-    """What a hook's exception becomes: an error to raise instead, or None (fail open)."""
+def _failure(
+    patch_set: PatchSet,
+    exc: Exception,
+    contained: tuple[PatchPoint, Call] | None = None,
+    *,
+    stop: bool = False,
+) -> Exception | None:
+    """What a hook's exception becomes: an error to raise instead, or None (the set goes on:
+    the error contained for this call, or the set off for the rest of the run). ``stop``: an
+    internal error stops pip whatever the set says (a fallback failed)."""
     if isinstance(exc, Passthrough) or _is_pip_error(exc):
         return exc
     if isinstance(exc, WheelnextPipError):
         return pip_error("InstallationError", f"{patch_set.error_prefix}{exc}")
-    if patch_set.stops_on_internal_error:
+    if stop or patch_set.stops_on_internal_error:
         logger.debug("wheelnext-pip: traceback of the internal error", exc_info=exc)
         return pip_error(
             "InstallationError",
             f"wheelnext-pip: internal error in {patch_set.name} ({type(exc).__name__}: "
             f"{exc}); stopping rather than {patch_set.risk}",
         )
+    if patch_set.contain is not None and contained is not None:
+        try:
+            patch_set.contain(*contained, exc)
+        except Exception as report_failed:
+            return _failure(patch_set, report_failed, stop=True)
+        return None
     hook_failed(patch_set.name, exc)
     return None
+
+
+def _fall_back(patch_set: PatchSet, fallback: Callable[..., Any], *arguments: Any) -> Any:
+    """The point's fallback answer; what it raises is handled as a fail-closed hook's."""
+    try:
+        return fallback(*arguments)
+    except Exception as exc:
+        error = _failure(patch_set, exc, stop=True) or exc  # with stop, never None
+        raise error from (None if error is exc else exc)
 
 
 class Proceed:
@@ -328,6 +366,7 @@ def _make_wrapper(
         return _stamped(wrapper, point, original)
 
     parameters = _Parameters.of(original)
+    fallback = point.fallback
 
     if kind == "before":
 
@@ -338,10 +377,13 @@ def _make_wrapper(
             try:
                 hook(call)
             except Exception as exc:
-                error = _failure(patch_set, exc)
+                error = _failure(patch_set, exc, (point, call))
                 if error is not None:
                     raise error from (None if error is exc else exc)
-                return original(*args, **kwargs)
+                if fallback is None:
+                    return original(*args, **kwargs)
+                call = Call(parameters, args, kwargs)
+                _fall_back(patch_set, fallback, call)
             return original(*call.args, **call.kwargs)
 
     elif kind == "after":
@@ -350,13 +392,16 @@ def _make_wrapper(
             if not _state.STATE.is_live(name):
                 return original(*args, **kwargs)
             result = original(*args, **kwargs)
+            call = Call(parameters, args, kwargs)
             try:
-                return hook(Call(parameters, args, kwargs), result)
+                return hook(call, result)
             except Exception as exc:
-                error = _failure(patch_set, exc)
+                error = _failure(patch_set, exc, (point, call))
                 if error is not None:
                     raise error from (None if error is exc else exc)
-                return result
+                if fallback is None:
+                    return result
+                return _fall_back(patch_set, fallback, Call(parameters, args, kwargs), result)
 
     elif kind == "around":
 
@@ -369,9 +414,11 @@ def _make_wrapper(
             except Exception as exc:
                 if exc is proceed.raised:
                     raise  # pip's own outcome
-                error = _failure(patch_set, exc)
+                error = _failure(patch_set, exc, (point, proceed.call))
                 if error is not None:
                     raise error from (None if error is exc else exc)
+                if fallback is not None:
+                    return _fall_back(patch_set, fallback, proceed.call, proceed)
                 if proceed.called:
                     if proceed.raised is not None:
                         raise proceed.raised from None

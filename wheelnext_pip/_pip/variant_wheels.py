@@ -8,7 +8,8 @@
 - :func:`hint_other_variant`: pip keeps an installed release; one line says when another
   variant of it fits this machine better.
 
-These points belong to the ``variants`` patch set (see :mod:`wheelnext_pip._pip.variants`).
+These points belong to the ``variants`` patch set (see :mod:`wheelnext_pip._pip.variants`,
+which contains internal errors): a check that fails with one refuses the variant wheel.
 """
 
 from __future__ import annotations
@@ -196,20 +197,39 @@ def hint_other_variant(dist: Any, finder: Any) -> None:
             )
 
 
+def _refuse_unchecked(call: Call, result: Any) -> Any:
+    """What these checks answer when they failed with an internal error: a variant wheel that
+    could not be checked is refused (PEP 825: never install unsupported properties)."""
+    candidate_link = getattr(call.get("self"), "_link", None)
+    links = [
+        call.get("link"),
+        candidate_link,
+        *(getattr(r, "link", None) for r in call.get("reqs") or ()),
+    ]
+    for link in links:
+        parsed = variant_filename(getattr(link, "filename", None) or "")
+        if parsed is not None:
+            raise UnsupportedWheel(
+                f"{parsed.filename}: this variant wheel could not be checked against this machine"
+            )
+    return result
+
+
 POINTS = (
     PatchPoint(
         FEATURE, "pip._internal.operations.prepare",
         "RequirementPreparer.prepare_linked_requirements_more", _prepare_linked_requirements_more,
-        params=("self", "reqs"), kind="after",
+        params=("self", "reqs"), kind="after", fallback=_refuse_unchecked,
     ),
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.factory",
         "Factory._fail_if_link_is_unsupported_wheel", _fail_if_link_is_unsupported_wheel,
-        params=("self", "link"), kind="after",
+        params=("self", "link"), kind="after", fallback=_refuse_unchecked,
     ),
     PatchPoint(
         FEATURE, "pip._internal.resolution.resolvelib.candidates",
         "_InstallRequirementBackedCandidate._check_metadata_consistency",
         _check_metadata_consistency, params=("self", "dist"), kind="after",
+        fallback=_refuse_unchecked,
     ),
 )  # fmt: skip

@@ -12,6 +12,28 @@
   variant beats ``null``, which beats ordinary wheels and sdists.
 - ``Resolver.resolve`` says which variant was chosen, once per project.
 
+Failures (the registry applies them; no hook catches its own). Our deliberate errors (a
+variant setting or metadata that must stop pip, a hash mismatch) become pip's one-line
+error. The feature protects as much as it selects (PEP 825: never install a wheel whose
+properties this machine lacks), so an internal error never turns it off: the set *contains*
+it. The call's hook is reported once (``internal error while ...``) and that one call gets
+the point's fallback, or pip's own answer where pip's answer cannot let a variant through:
+
+- ``Wheel.__init__``, ``parse_wheel_filename``: pip's own parse, which refuses a variant
+  file name (pip skips the file);
+- ``evaluate_links``, ``compute_best_candidate``: pip's own links and candidates, every
+  variant wheel listed on its own and still judged below;
+- ``_sort_key``: pip's key without the variant rank (every file is judged before it is
+  taken); ``Resolver.resolve``: pip's result without the info line;
+- ``find_requirement``: pip's own call; the hook only marks the run record, and if that
+  fails, so does every judging hook, whose fallbacks leave variant wheels out;
+- ``get_applicable_candidates``: **only ordinary files** (pip's own list holds unjudged
+  variant wheels);
+- ``_make_candidate_from_link``: **no candidate** (pip then tries the release's next file);
+- the checks of :mod:`wheelnext_pip._pip.variant_wheels`: **the variant wheel is refused**
+  (pip's answer would install it unchecked); ``Link.from_json`` and the abi_dependency
+  hook: pip's own (the provider then knows only the installed versions).
+
 Variant wheels named directly are checked in :mod:`wheelnext_pip._pip.variant_wheels`
 (points of this same set). The judgment of a release (combining pages, ranking, reasons)
 is the pure :mod:`wheelnext_pip.variants.judgment`, with its I/O (fetch, index group,
@@ -24,17 +46,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
-from pip._internal.exceptions import InstallationError
-
 from wheelnext_pip import _state
 from wheelnext_pip._pip import acceptance, variant_abi, variant_run, variant_wheels
-from wheelnext_pip._pip.registry import (
-    Call,
-    PatchPoint,
-    PatchSet,
-    argument,
-    with_argument,
-)
+from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet, Proceed
 from wheelnext_pip._pip.variant_run import (
     Siblings,
     contained,
@@ -49,7 +63,6 @@ from wheelnext_pip._pip.variant_run import (
     warn_once,
 )
 from wheelnext_pip._settings import canonicalize_name
-from wheelnext_pip.variants.errors import VariantError
 from wheelnext_pip.variants.filenames import (
     VariantWheelFilename,
     may_be_variant,
@@ -96,12 +109,12 @@ def _version_key(version: object) -> str:
 # -- file names ------------------------------------------------------------------------------
 
 
-def _wheel_init(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    wheel = args[0]
-    filename = argument(args, kwargs, 1, "filename")
+def _wheel_init(call: Call, proceed: Proceed) -> Any:
+    wheel = call["self"]
+    filename = call["filename"]
     parsed = variant_filename(filename) if isinstance(filename, str) else None
     if parsed is None:
-        return original(*args, **kwargs)
+        return proceed()
     # The variants of a release share their ordinary name (cu126 and cu128 builds have the
     # same tags): pip parses each such name once.
     ordinary = parsed.without_label
@@ -109,18 +122,17 @@ def _wheel_init(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
     if known is not None and hasattr(wheel, "__dict__"):
         vars(wheel).update(known)
     else:
-        original(wheel, ordinary)
+        call["filename"] = ordinary
+        proceed()
         if hasattr(wheel, "__dict__"):
             _WHEELS[ordinary] = dict(vars(wheel))
     wheel.filename = filename
     return None
 
 
-def _sources_parse_wheel_filename(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _sources_parse_wheel_filename(call: Call, proceed: Proceed) -> Any:
     """pip >= 24.0 keeps only wheel and sdist names from ``--find-links`` folders."""
-    filename = argument(args, kwargs, 0, "filename")
+    filename = call["filename"]
     if isinstance(filename, str):
         metadata_name = parse_variants_json_filename(filename)
         if metadata_name is not None:
@@ -128,8 +140,8 @@ def _sources_parse_wheel_filename(
             return (metadata_name.canonical_name, None, (), frozenset())
         parsed = variant_filename(filename)
         if parsed is not None:
-            return original(parsed.without_label, *args[1:], **kwargs)
-    return original(*args, **kwargs)
+            call["filename"] = parsed.without_label
+    return proceed()
 
 
 # -- metadata --------------------------------------------------------------------------------
@@ -150,33 +162,25 @@ def _link_from_json(call: Call, link: Any) -> Any:
     return link
 
 
-def _evaluate_links(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    finder = args[0]
-    link_evaluator = argument(args, kwargs, 1, "link_evaluator")
-    links = list(argument(args, kwargs, 2, "links"))
-    representatives: dict[str, Siblings] = {}
-    try:
-        if run().session is None:
-            run().session = finder._link_collector.session
-            run().index_arguments = _index_arguments(finder._link_collector.search_scope)
-        project = canonicalize_name(str(link_evaluator.project_name))
-        # With variant-labels every file is judged on its own, at once.
-        one_by_one = project in settings().variant_labels
-        links, representatives = _group_siblings(finder, link_evaluator, links, one_by_one)
-    except Exception as exc:
-        # pip gets every file; each variant wheel is then judged on its own.
-        contained("grouping variant wheels", exc)
-    args, kwargs = with_argument(args, kwargs, 2, "links", links)
-    candidates = original(*args, **kwargs)
-    try:
-        for candidate in candidates:
-            siblings = representatives.get(url_of(candidate.link))
-            if siblings is not None:
-                _register_siblings(candidate, siblings)
-    except Exception as exc:
-        contained("grouping variant wheels", exc)
+def _evaluate_links(call: Call, proceed: Proceed) -> Any:
+    finder = call["self"]
+    link_evaluator = call["link_evaluator"]
+    if run().session is None:
+        run().session = finder._link_collector.session
+        run().index_arguments = _index_arguments(finder._link_collector.search_scope)
+    project = canonicalize_name(str(link_evaluator.project_name))
+    # With variant-labels every file is judged on its own, at once.
+    one_by_one = project in settings().variant_labels
+    # pip passes a list (an iterable pip's function still gets whole if grouping fails).
+    links, representatives = _group_siblings(
+        finder, link_evaluator, list(call["links"]), one_by_one
+    )
+    call["links"] = links
+    candidates = proceed()
+    for candidate in candidates:
+        siblings = representatives.get(url_of(candidate.link))
+        if siblings is not None:
+            _register_siblings(candidate, siblings)
     return candidates
 
 
@@ -419,28 +423,24 @@ def judge_candidate(candidate: Any) -> bool:
     return True
 
 
-def _make_candidate_from_link(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    link = argument(args, kwargs, 1, "link")
-    try:
-        url = url_of(link)
-        pending = run().pending.get(url)
-        siblings = _representative(url)
-        if pending is not None:
-            if not _judge(pending[0], url, pending[1]):
-                return None  # pip then tries the release's next file
-        elif siblings is not None and siblings.release is not None:
-            member = _sibling_to_take(siblings)
-            if member is None:
-                return None
-            args, kwargs = with_argument(args, kwargs, 1, "link", member)
-    except VariantError as exc:
-        raise InstallationError(f"wheelnext-pip: {exc}") from None
-    except Exception as exc:
-        contained(f"judging {getattr(link, 'filename', 'a file')}", exc)
-        return None  # never take an unjudged variant
-    return original(*args, **kwargs)
+def _make_candidate_from_link(call: Call, proceed: Proceed) -> Any:
+    url = url_of(call["link"])
+    pending = run().pending.get(url)
+    siblings = _representative(url)
+    if pending is not None:
+        if not _judge(pending[0], url, pending[1]):
+            return None  # pip then tries the release's next file
+    elif siblings is not None and siblings.release is not None:
+        member = _sibling_to_take(siblings)
+        if member is None:
+            return None
+        call["link"] = member
+    return proceed()
+
+
+def _no_candidate(call: Call, proceed: Proceed) -> None:
+    """Never take an unjudged variant: pip then tries the release's next file."""
+    return None
 
 
 def _one_by_one(candidates: list[Any]) -> list[Any]:
@@ -468,104 +468,113 @@ def _one_by_one(candidates: list[Any]) -> list[Any]:
     return result
 
 
-def _compute_best_candidate(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _compute_best_candidate(call: Call) -> None:
     """Hash-checking mode matches each file's hash, and the legacy resolver takes the best
     file as it is: siblings become candidates one by one (here, as pip checks that what it
     keeps is among what it was given)."""
-    evaluator = args[0]
+    candidates = list(call["candidates"])
+    at_once = run().judge_at_once or bool(getattr(call["self"], "_hashes", None))
+    if at_once and any(url_of(c.link) in run().siblings for c in candidates):
+        call["candidates"] = _one_by_one(candidates)
+
+
+def _get_applicable_candidates(call: Call, applicable: Any) -> Any:
+    evaluator = call["self"]
+    if not any(_label_of(c.link) is not None for c in applicable) and (
+        canonicalize_name(str(evaluator._project_name)) not in settings().variant_labels
+    ):
+        return applicable
+    kept = _filter_candidates(evaluator, list(applicable))
+    return sorted(kept, key=evaluator._sort_key)
+
+
+def _ordinary_files_only(call: Call, applicable: Any) -> Any:
+    """Never let an unjudged variant through: without our judgment only ordinary files."""
+    return [c for c in applicable if _label_of(c.link) is None]
+
+
+def _find_requirement(call: Call, proceed: Proceed) -> Any:
+    """pip's legacy resolver installs the file of the best candidate it is given: every file
+    is judged before the choice."""
+    record = run()
+    previous, record.judge_at_once = record.judge_at_once, True
     try:
-        candidates = list(argument(args, kwargs, 1, "candidates"))
-        at_once = run().judge_at_once or bool(getattr(evaluator, "_hashes", None))
-        if at_once and any(url_of(c.link) in run().siblings for c in candidates):
-            candidates = _one_by_one(candidates)
-        args, kwargs = with_argument(args, kwargs, 1, "candidates", candidates)
-    except Exception as exc:
-        # The representatives stay: pip's hash check refuses a sibling it has no pin for.
-        contained("listing variant wheels one by one", exc)
-    return original(*args, **kwargs)
-
-
-def _get_applicable_candidates(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    evaluator = args[0]
-    applicable = original(*args, **kwargs)
-    try:
-        if not any(_label_of(c.link) is not None for c in applicable) and (
-            canonicalize_name(str(evaluator._project_name)) not in settings().variant_labels
-        ):
-            return applicable
-        kept = _filter_candidates(evaluator, list(applicable))
-        return sorted(kept, key=evaluator._sort_key)
-    except VariantError as exc:
-        raise InstallationError(f"wheelnext-pip: {exc}") from None
-    except Exception as exc:
-        contained(f"choosing among the files of {evaluator._project_name}", exc)
-        # Never let an unjudged variant through: without our judgement only ordinary files.
-        return [c for c in applicable if _label_of(c.link) is None]
-
-
-def _find_requirement(
-    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """pip's legacy resolver installs the file of the best candidate it is given."""
-    previous, run().judge_at_once = run().judge_at_once, True
-    try:
-        return original(*args, **kwargs)
+        return proceed()
     finally:
-        run().judge_at_once = previous
+        record.judge_at_once = previous
 
 
 _SORT_KEYS_ATTRIBUTE = "_wheelnext_sort_keys"
 
 
-def _sort_key(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    evaluator = args[0]
-    candidate = argument(args, kwargs, 1, "candidate")
+def _sort_key(call: Call, proceed: Proceed) -> Any:
+    evaluator = call["self"]
+    candidate = call["candidate"]
     # pip's key of a candidate never changes for one evaluator; with variants a release has
     # many files and each is keyed in two sorts and a max: compute it once.
     known = vars(evaluator).setdefault(_SORT_KEYS_ATTRIBUTE, {})
     entry = known.get(id(candidate))
     if entry is None or entry[0] is not candidate:
-        entry = known[id(candidate)] = (candidate, original(*args, **kwargs), candidate.link.url)
+        entry = known[id(candidate)] = (candidate, proceed(), candidate.link.url)
     key = entry[1]
     if not isinstance(key, tuple) or len(key) != 6:
         return key  # not the (hash, yank, binary, version, tag, build) key we know
-    try:
-        rank = run().ranks.get(entry[2].split("#", 1)[0], 0)
-        return (*key[:4], rank, *key[4:])
-    except Exception as exc:
-        contained("sorting files", exc)  # the file is still judged before it is taken
-        return key
+    rank = run().ranks.get(entry[2].split("#", 1)[0], 0)
+    return (*key[:4], rank, *key[4:])
 
 
 # -- reporting -------------------------------------------------------------------------------
 
 
-def _resolve(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    requirement_set = original(*args, **kwargs)
-    try:
-        resolver = args[0]
-        result = getattr(resolver, "_result", None)
-        finder = getattr(getattr(resolver, "factory", None), "_finder", None)
-        for candidate in getattr(result, "mapping", {}).values():
-            if type(candidate).__name__ == "AlreadyInstalledCandidate":
-                variant_wheels.hint_other_variant(candidate.dist, finder)
-        for requirement in getattr(requirement_set, "all_requirements", []):
-            link = getattr(requirement, "link", None)
-            info = run().chosen_info.get(url_of(link)) if link is not None else None
-            if info is None or info.project in run().announced:
-                continue
-            run().announced.add(info.project)
-            described = "; ".join(info.properties) if info.properties else "no properties"
-            logger.info(
-                "wheelnext-pip: %s: variant %s chosen (%s)", info.project, info.label, described
-            )
-    except Exception as exc:
-        contained("reporting the variants chosen", exc)
+def _resolve(call: Call, requirement_set: Any) -> Any:
+    resolver = call["self"]
+    result = getattr(resolver, "_result", None)
+    finder = getattr(getattr(resolver, "factory", None), "_finder", None)
+    for candidate in getattr(result, "mapping", {}).values():
+        if type(candidate).__name__ == "AlreadyInstalledCandidate":
+            variant_wheels.hint_other_variant(candidate.dist, finder)
+    for requirement in getattr(requirement_set, "all_requirements", []):
+        link = getattr(requirement, "link", None)
+        info = run().chosen_info.get(url_of(link)) if link is not None else None
+        if info is None or info.project in run().announced:
+            continue
+        run().announced.add(info.project)
+        described = "; ".join(info.properties) if info.properties else "no properties"
+        logger.info(
+            "wheelnext-pip: %s: variant %s chosen (%s)", info.project, info.label, described
+        )
     return requirement_set
+
+
+# -- internal errors ---------------------------------------------------------------------------
+
+
+def _file_named(call: Call, parameter: str) -> str:
+    filename = getattr(call.get(parameter), "filename", None)
+    return filename if isinstance(filename, str) else "a file"
+
+
+#: What each hook was doing, for the one line that reports its internal error.
+_DOING: dict[Callable[..., Any], Callable[[Call], str]] = {
+    _wheel_init: lambda call: f"reading the file name {call.get('filename')}",
+    _sources_parse_wheel_filename: lambda call: f"reading the file name {call.get('filename')}",
+    _evaluate_links: lambda call: "grouping variant wheels",
+    _get_applicable_candidates: lambda call: (
+        f"choosing among the files of {getattr(call.get('self'), '_project_name', 'a project')}"
+    ),
+    _compute_best_candidate: lambda call: "listing variant wheels one by one",
+    _find_requirement: lambda call: "preparing pip's legacy resolver",
+    _sort_key: lambda call: "sorting files",
+    _make_candidate_from_link: lambda call: f"judging {_file_named(call, 'link')}",
+    _resolve: lambda call: "reporting the variants chosen",
+}
+
+
+def _contain(point: PatchPoint, call: Call, exc: BaseException) -> None:
+    """An internal error in one hook call: said once, and the feature stays on (a release
+    judged later must not go through unjudged)."""
+    doing = _DOING.get(point.hook)
+    contained(doing(call) if doing is not None else f"running {point.attribute}", exc)
 
 
 # Index groups ask whether a candidate will really be used (a group counts only if so).
@@ -576,11 +585,11 @@ VARIANTS = PatchSet(
     (
         PatchPoint(
             FEATURE, "pip._internal.models.wheel", "Wheel.__init__", _wheel_init,
-            params=("self", "filename"),
+            params=("self", "filename"), kind="around",
         ),
         PatchPoint(
             FEATURE, "pip._internal.index.sources", "parse_wheel_filename",
-            _sources_parse_wheel_filename, params=("filename",), required=False,
+            _sources_parse_wheel_filename, params=("filename",), required=False, kind="around",
         ),
         PatchPoint(
             FEATURE, "pip._internal.models.link", "Link.from_json", _link_from_json,
@@ -588,36 +597,39 @@ VARIANTS = PatchSet(
         ),
         PatchPoint(
             FEATURE, FINDER, "PackageFinder.evaluate_links", _evaluate_links,
-            params=("self", "link_evaluator", "links"),
+            params=("self", "link_evaluator", "links"), kind="around",
         ),
         PatchPoint(
             FEATURE, FINDER, "CandidateEvaluator.get_applicable_candidates",
-            _get_applicable_candidates, params=("self", "candidates"),
+            _get_applicable_candidates, params=("self", "candidates"), kind="after",
+            fallback=_ordinary_files_only,
         ),
         PatchPoint(
             FEATURE, FINDER, "CandidateEvaluator.compute_best_candidate",
-            _compute_best_candidate, params=("self", "candidates"),
+            _compute_best_candidate, params=("self", "candidates"), kind="before",
         ),
         PatchPoint(
             FEATURE, FINDER, "PackageFinder.find_requirement", _find_requirement,
-            params=("self", "req", "upgrade"),
+            params=("self", "req", "upgrade"), kind="around",
         ),
         PatchPoint(
             FEATURE, FINDER, "CandidateEvaluator._sort_key", _sort_key,
-            params=("self", "candidate"),
+            params=("self", "candidate"), kind="around",
         ),
         *variant_wheels.POINTS,
         *variant_abi.POINTS,
         PatchPoint(
             FEATURE, "pip._internal.resolution.resolvelib.factory",
             "Factory._make_candidate_from_link", _make_candidate_from_link,
-            params=("self", "link", "extras", "template", "name", "version"),
+            params=("self", "link", "extras", "template", "name", "version"), kind="around",
+            fallback=_no_candidate,
         ),
         PatchPoint(
             FEATURE, "pip._internal.resolution.resolvelib.resolver", "Resolver.resolve",
-            _resolve, params=("self", "root_reqs"), required=False,
+            _resolve, params=("self", "root_reqs"), required=False, kind="after",
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
     error_prefix="wheelnext-pip: ",
+    contain=_contain,
 )  # fmt: skip
