@@ -264,11 +264,48 @@ def test_vector_files_name_their_sources() -> None:
             assert case.get("id"), path
 
 
+def resolver_document(case: dict[str, Any]) -> dict[str, Any]:
+    """variantlib's inputs as a PEP 825 document: what is supported, as static properties
+    (PEP 850: several static features need their order spelled out)."""
+    providers: dict[str, Any] = {}
+    for namespace in case["namespaces"]:
+        features = case["supported"][namespace]
+        providers[namespace] = {"static-properties": features}
+        if len(features) > 1:
+            providers[namespace]["feature-order"] = list(features)
+    return {
+        "$schema": SCHEMA_850,
+        "default-priorities": {"namespace": case["namespaces"]},
+        "providers": providers,
+        "variants": case["variants"],
+    }
+
+
+@pytest.mark.parametrize(
+    "case", vector_cases("variantlib/resolver.json"), ids=lambda case: case["id"]
+)
+def test_variantlib_resolver(case: dict[str, Any]) -> None:
+    if case["kind"] == "not-portable":
+        assert case["why"]
+        return
+    want = expected(case, "variantlib")
+    metadata = parse_variant_metadata(json.dumps(resolver_document(case)), case["id"])
+    settings = ProviderSettings(disable_providers=frozenset(case.get("disable", [])))
+    for labels in case["inputs"]:
+        ranking = rank(metadata, settings, labels)
+        if case["kind"] == "rank":
+            assert list(ranking.labels) == want["order"], labels
+        else:
+            assert sorted(ranking.labels) == want["compatible"], labels
+        assert set(ranking.incompatible) == set(labels) - set(ranking.labels)
+
+
 def test_readme_agreement_table_matches_the_vectors() -> None:
     """The README's totals are those of the vector files."""
     files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json")
     cases = [case for name in files for case in vector_cases(name)]
     cases += vector_cases("variantlib/variants_json.json")
+    cases += vector_cases("variantlib/resolver.json")
     differ = sum("ours" in case for case in cases)
     not_portable = sum(case.get("kind") == "not-portable" for case in cases)
     bugs = sum("known_bug" in case for case in cases)
