@@ -21,6 +21,12 @@ from wheelnext_pip.variants._provider_nvidia import (
 )
 from wheelnext_pip.variants._provider_x86_64 import x86_64_level
 from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.filenames import (
+    InvalidVariantFilename,
+    OrdinaryWheel,
+    VariantWheelFilename,
+    parse_wheel_filename,
+)
 from wheelnext_pip.variants.metadata import (
     VariantMetadata,
     combine_metadata,
@@ -264,6 +270,20 @@ def test_vector_files_name_their_sources() -> None:
             assert case.get("id"), path
 
 
+@pytest.mark.parametrize("case", vector_cases("uv/filenames.json"), ids=lambda case: case["id"])
+def test_uv_wheel_filename(case: dict[str, Any]) -> None:
+    want = expected(case, "uv")
+    parsed = parse_wheel_filename(case["filename"])
+    assert parsed.filename == case["filename"]  # kept as written: uv's round trip
+    if want["kind"] == "ordinary":
+        assert isinstance(parsed, OrdinaryWheel)
+    elif want["kind"] == "invalid":
+        assert isinstance(parsed, InvalidVariantFilename)
+    else:
+        assert isinstance(parsed, VariantWheelFilename)
+        assert (parsed.label, parsed.build) == (want["label"], want["build"])
+
+
 def resolver_document(case: dict[str, Any]) -> dict[str, Any]:
     """variantlib's inputs as a PEP 825 document: what is supported, as static properties
     (PEP 850: several static features need their order spelled out)."""
@@ -302,7 +322,7 @@ def test_variantlib_resolver(case: dict[str, Any]) -> None:
 
 def test_readme_agreement_table_matches_the_vectors() -> None:
     """The README's totals are those of the vector files."""
-    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json")
+    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json", "uv/filenames.json")
     cases = [case for name in files for case in vector_cases(name)]
     cases += vector_cases("variantlib/variants_json.json")
     cases += vector_cases("variantlib/resolver.json")
