@@ -87,6 +87,20 @@ def serve_index(root: Path, case: dict[str, Any], dists: list[Path], documents: 
         served.write_text(served.read_text() + "\n")  # the page still lists the old hash
     if case.get("html_only"):
         (root / "simple" / "ok" / "index.json").unlink()
+    moved, foreign = case.get("json_page_urls", {}), case.get("json_page_foreign", [])
+    if moved or foreign:
+        # PEP 691: a file is known by its filename field; its URL is insignificant.
+        page_file = root / "simple" / "ok" / "index.json"
+        page = json.loads(page_file.read_text())
+        for entry in page["files"]:
+            if entry["filename"] in moved:
+                place = root / "simple" / "ok" / moved[entry["filename"]]
+                place.parent.mkdir(parents=True, exist_ok=True)
+                place.write_bytes((files / entry["filename"]).read_bytes())
+                entry["url"] = moved[entry["filename"]]
+        for filename in foreign:
+            page["files"].append({"filename": filename, "url": filename, "hashes": {}})
+        page_file.write_text(json.dumps(page))
 
 
 def pip_before(env: PipEnv, version: str) -> bool:
@@ -146,6 +160,8 @@ def test_uv_install_case(plugin_env: PipEnv, tmp_path: Path, case: dict[str, Any
     assert "Traceback" not in output
     for path in want.get("never_requested", []):
         assert path not in requested, requested
+    for path in want.get("requested", []):
+        assert path in requested, requested
     if want.get("fails"):
         assert result.returncode != 0, output
         return

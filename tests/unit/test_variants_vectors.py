@@ -25,6 +25,7 @@ from wheelnext_pip.variants.filenames import (
     InvalidVariantFilename,
     OrdinaryWheel,
     VariantWheelFilename,
+    parse_variants_json_filename,
     parse_wheel_filename,
 )
 from wheelnext_pip.variants.metadata import (
@@ -273,6 +274,12 @@ def test_vector_files_name_their_sources() -> None:
 @pytest.mark.parametrize("case", vector_cases("uv/filenames.json"), ids=lambda case: case["id"])
 def test_uv_wheel_filename(case: dict[str, Any]) -> None:
     want = expected(case, "uv")
+    if case.get("kind") == "variants-json":
+        found = parse_variants_json_filename(case["filename"])
+        assert (found is not None) == want["accept"]
+        if found is not None:
+            assert (found.canonical_name, found.version) == (want["name"], want["version"])
+        return
     parsed = parse_wheel_filename(case["filename"])
     assert parsed.filename == case["filename"]  # kept as written: uv's round trip
     if want["kind"] == "ordinary":
