@@ -21,6 +21,13 @@ from wheelnext_pip.variants._provider_nvidia import (
 )
 from wheelnext_pip.variants._provider_x86_64 import x86_64_level
 from wheelnext_pip.variants.errors import VariantError
+from wheelnext_pip.variants.filenames import (
+    InvalidVariantFilename,
+    OrdinaryWheel,
+    VariantWheelFilename,
+    parse_variants_json_filename,
+    parse_wheel_filename,
+)
 from wheelnext_pip.variants.metadata import (
     VariantMetadata,
     combine_metadata,
@@ -264,16 +271,75 @@ def test_vector_files_name_their_sources() -> None:
             assert case.get("id"), path
 
 
+@pytest.mark.parametrize("case", vector_cases("uv/filenames.json"), ids=lambda case: case["id"])
+def test_uv_wheel_filename(case: dict[str, Any]) -> None:
+    want = expected(case, "uv")
+    if case.get("kind") == "variants-json":
+        found = parse_variants_json_filename(case["filename"])
+        assert (found is not None) == want["accept"]
+        if found is not None:
+            assert (found.canonical_name, found.version) == (want["name"], want["version"])
+        return
+    parsed = parse_wheel_filename(case["filename"])
+    assert parsed.filename == case["filename"]  # kept as written: uv's round trip
+    if want["kind"] == "ordinary":
+        assert isinstance(parsed, OrdinaryWheel)
+    elif want["kind"] == "invalid":
+        assert isinstance(parsed, InvalidVariantFilename)
+    else:
+        assert isinstance(parsed, VariantWheelFilename)
+        assert (parsed.label, parsed.build) == (want["label"], want["build"])
+
+
+def resolver_document(case: dict[str, Any]) -> dict[str, Any]:
+    """variantlib's inputs as a PEP 825 document: what is supported, as static properties
+    (PEP 850: several static features need their order spelled out)."""
+    providers: dict[str, Any] = {}
+    for namespace in case["namespaces"]:
+        features = case["supported"][namespace]
+        providers[namespace] = {"static-properties": features}
+        if len(features) > 1:
+            providers[namespace]["feature-order"] = list(features)
+    return {
+        "$schema": SCHEMA_850,
+        "default-priorities": {"namespace": case["namespaces"]},
+        "providers": providers,
+        "variants": case["variants"],
+    }
+
+
+@pytest.mark.parametrize(
+    "case", vector_cases("variantlib/resolver.json"), ids=lambda case: case["id"]
+)
+def test_variantlib_resolver(case: dict[str, Any]) -> None:
+    if case["kind"] == "not-portable":
+        assert case["why"]
+        return
+    want = expected(case, "variantlib")
+    metadata = parse_variant_metadata(json.dumps(resolver_document(case)), case["id"])
+    settings = ProviderSettings(disable_providers=frozenset(case.get("disable", [])))
+    for labels in case["inputs"]:
+        ranking = rank(metadata, settings, labels)
+        if case["kind"] == "rank":
+            assert list(ranking.labels) == want["order"], labels
+        else:
+            assert sorted(ranking.labels) == want["compatible"], labels
+        assert set(ranking.incompatible) == set(labels) - set(ranking.labels)
+
+
 def test_readme_agreement_table_matches_the_vectors() -> None:
     """The README's totals are those of the vector files."""
-    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json")
+    files = ("uv/variants_json.json", "uv/providers.json", "uv/install.json", "uv/filenames.json")
     cases = [case for name in files for case in vector_cases(name)]
     cases += vector_cases("variantlib/variants_json.json")
+    cases += vector_cases("variantlib/resolver.json")
     differ = sum("ours" in case for case in cases)
     not_portable = sum(case.get("kind") == "not-portable" for case in cases)
-    agree = len(cases) - differ - not_portable
+    bugs = sum("known_bug" in case for case in cases)
+    agree = len(cases) - differ - not_portable - bugs
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    total = f"| **reference tools' tests, total** | **{len(cases)}** | **{agree}** | **{differ}** |"
+    figures = (len(cases), agree, differ, not_portable, bugs)
+    total = "| **reference tools' tests, total** |" + "".join(f" **{n}** |" for n in figures)
     assert total in readme
     cpu = vector_cases("cpu/plugin-answers.json")
     assert f"on archspec's {len(cpu)} Linux CPU samples | {len(cpu)} | {len(cpu)} | 0 |" in readme
