@@ -20,6 +20,7 @@ INFRASTRUCTURE_MODULES: tuple[tuple[str, str], ...] = (
     ("wheelnext_pip._pip.cli", "MESSAGES"),
     ("wheelnext_pip._pip.cli", "CORE"),
     ("wheelnext_pip._pip.cli", "OPTIONS"),
+    ("wheelnext_pip._pip.cli", "IMPORT_GUARD"),
     ("wheelnext_pip._pip.report", "REPORT"),
 )
 
@@ -37,6 +38,7 @@ FEATURE_MODULES: dict[str, tuple[str, str]] = {
 FEATURE_EXTRA_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
     "symlinks": (("wheelnext_pip._pip.symlinks", "SYMLINKS_INSTALL"),),
     "variants": (
+        ("wheelnext_pip._pip.variants", "VARIANTS_LISTING"),
         ("wheelnext_pip._pip.variant_markers", "VARIANT_MARKERS"),
         ("wheelnext_pip._pip.variant_lock", "VARIANT_LOCK"),
         ("wheelnext_pip._pip.variant_lock", "VARIANT_LOCK_INSTALL"),

@@ -121,6 +121,37 @@ OPTIONS = PatchSet(
 )
 
 
+def _before_import_guard(call: Call) -> None:
+    """pip 26.1+ watches imports once it starts to install (pip issue 13842): what our
+    hooks import only when needed is imported now, not under that watch. (pip 26.3 also
+    takes the list through ``pip._EAGER_IMPORTS``; 26.1 and 26.2 only warn.)"""
+    import contextlib
+    import importlib
+
+    from wheelnext_pip._pip import catalog
+
+    for name in catalog.late_imports():
+        with contextlib.suppress(ImportError):  # the hook that needs it reports that itself
+            importlib.import_module(name)
+
+
+#: Runs just before pip's import guard goes up (pip 26.1+; absent before).
+IMPORT_GUARD = PatchSet(
+    "import-guard",
+    (
+        PatchPoint(
+            "import-guard",
+            "pip._internal.commands.install",
+            "_prevent_further_imports",
+            _before_import_guard,
+            required=False,
+            kind="before",
+        ),
+    ),
+    commands=frozenset({"install"}),
+)
+
+
 def on_cli_imported(module: ModuleType) -> None:
     """Post-import hook of ``pip._internal.cli.base_command``: install the command hooks."""
     try:

@@ -73,7 +73,15 @@ from wheelnext_pip.variants.filenames import (
 if TYPE_CHECKING:
     from wheelnext_pip.variants.judgment import ReleaseKey
 
-__all__ = ["FEATURE", "LATE_IMPORTS", "VARIANTS", "judge_pending", "link_to_take", "sibling_labels"]
+__all__ = [
+    "FEATURE",
+    "LATE_IMPORTS",
+    "VARIANTS",
+    "VARIANTS_LISTING",
+    "judge_pending",
+    "link_to_take",
+    "sibling_labels",
+]
 
 # The modules that judge a release (judgment, metadata, providers, detection, ranking) are imported
 # when a release with variant wheels is first judged: most pip runs never meet one.
@@ -488,6 +496,17 @@ def _get_applicable_candidates(call: Call, applicable: Any) -> Any:
     return sorted(kept, key=evaluator._sort_key)
 
 
+def _listed_candidates(call: Call, candidates: Any) -> Any:
+    """``pip list --outdated`` and ``pip index versions`` read every candidate of a project
+    without pip's resolver: releases with variant wheels are judged here, so a variant wheel
+    this machine cannot take never counts as a version that exists."""
+    found = list(candidates)
+    if not any(_label_of(c.link) is not None for c in found):
+        return candidates
+    evaluator = call["self"].make_candidate_evaluator(project_name=call["project_name"])
+    return [c for c in _filter_candidates(evaluator, found) if judge_candidate(c)]
+
+
 def _ordinary_files_only(call: Call, applicable: Any) -> Any:
     """Never let an unjudged variant through: without our judgment only ordinary files."""
     return [c for c in applicable if _label_of(c.link) is None]
@@ -567,6 +586,7 @@ _DOING: dict[Callable[..., Any], Callable[[Call], str]] = {
     _sort_key: lambda call: "sorting files",
     _make_candidate_from_link: lambda call: f"judging {_file_named(call, 'link')}",
     _resolve: lambda call: "reporting the variants chosen",
+    _listed_candidates: lambda call: f"listing the versions of {call.get('project_name')}",
 }
 
 
@@ -630,6 +650,22 @@ VARIANTS = PatchSet(
         ),
     ),
     commands=frozenset({"install", "download", "wheel", "index", "list", "lock"}),
+    error_prefix="wheelnext-pip: ",
+    contain=_contain,
+)  # fmt: skip
+
+#: The commands that list a project's versions without resolving (pip's install path
+#: judges releases lazily, as its resolver reaches them; this must not change that).
+VARIANTS_LISTING = PatchSet(
+    "variants-listing",
+    (
+        PatchPoint(
+            "variants-listing", FINDER, "PackageFinder.find_all_candidates",
+            _listed_candidates, params=("self", "project_name"), kind="after",
+            fallback=_ordinary_files_only,
+        ),
+    ),
+    commands=frozenset({"list", "index"}),
     error_prefix="wheelnext-pip: ",
     contain=_contain,
 )  # fmt: skip
