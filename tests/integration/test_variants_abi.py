@@ -16,9 +16,12 @@ from tests._lib.builders import make_variant_release, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-# The installed versions are read through pip's metadata backend (pkg_resources before
-# Python 3.11): the edge runs matter.
-pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
+pytestmark = pytest.mark.pipmatrix
+#: Installed versions are read through pip's metadata backend (pkg_resources before Python
+#: 3.11): those tests also take the edge runs.
+reads_the_environment = pytest.mark.python_sensitive
+#: Our own sources and texts, the same on every pip: the oldest and newest pip check them.
+ours_alone = pytest.mark.pip_bounds
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 #: visionkit 1.0 is built against torchlike 2.8 or 2.9 (and a null build).
@@ -71,6 +74,7 @@ def _chosen(output: str) -> str:
     )
 
 
+@reads_the_environment
 def test_the_installed_version_decides(fresh_plugin_env: PipEnv, abi_index: IndexServer) -> None:
     installed = fresh_plugin_env.pip(
         "install", "--index-url", abi_index.index_url, "torchlike==2.8.0", wheelnext="1"
@@ -82,6 +86,7 @@ def test_the_installed_version_decides(fresh_plugin_env: PipEnv, abi_index: Inde
     assert "WARNING" not in result.stdout + result.stderr
 
 
+@ours_alone
 def test_the_override_variable_decides(plugin_env: PipEnv, abi_index: IndexServer) -> None:
     result = _pip(
         plugin_env, abi_index, "visionkit", VARIANT_ABI_DEPENDENCY="numpy==2.3.4,torchlike==2.9.1"
@@ -96,6 +101,7 @@ def test_nothing_matches_falls_back_to_null(plugin_env: PipEnv, abi_index: Index
     assert _chosen(result.stdout) == "variant null chosen (no properties)"
 
 
+@ours_alone
 def test_a_malformed_override_is_one_line(plugin_env: PipEnv, abi_index: IndexServer) -> None:
     result = _pip(plugin_env, abi_index, "visionkit", VARIANT_ABI_DEPENDENCY="torchlike>=2.8")
     assert result.returncode != 0
@@ -107,6 +113,7 @@ def test_a_malformed_override_is_one_line(plugin_env: PipEnv, abi_index: IndexSe
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@ours_alone
 def test_a_properties_file_replaces_every_other_source(
     plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
 ) -> None:
@@ -157,6 +164,7 @@ def test_an_unpinned_distribution_of_the_same_command_is_one_info_line(
     ]
 
 
+@reads_the_environment
 def test_the_target_folder_is_the_environment(
     plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
 ) -> None:
@@ -178,6 +186,7 @@ def test_the_target_folder_is_the_environment(
     assert _chosen(explicit.stdout) == "variant tl29 chosen (abi_dependency :: torchlike :: 2.9)"
 
 
+@ours_alone
 def test_explain_names_the_source_of_each_version(
     plugin_env: PipEnv, abi_index: IndexServer
 ) -> None:
@@ -202,6 +211,7 @@ def test_explain_names_the_source_of_each_version(
     ) in nothing.stdout
 
 
+@reads_the_environment
 def test_the_prefix_is_the_environment(
     plugin_env: PipEnv, abi_index: IndexServer, tmp_path: Path
 ) -> None:
@@ -242,6 +252,7 @@ def test_an_explicit_target_without_a_folder_reads_no_environment(
     assert "running environment is not" not in forced.stdout
 
 
+@ours_alone
 def test_doctor_names_the_sources(plugin_env: PipEnv) -> None:
     good = plugin_env.run(
         ["-m", "wheelnext_pip", "doctor"],
