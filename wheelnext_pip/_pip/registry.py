@@ -87,6 +87,12 @@ class Passthrough(Exception):
     the registry lets it through untouched."""
 
 
+@functools.cache
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """pip's function's signature, read once: the shape check and the wrapper both need it."""
+    return inspect.signature(function)
+
+
 @dataclass(frozen=True)
 class _Parameters:
     """pip's function's parameters, read once when the point is applied."""
@@ -98,7 +104,7 @@ class _Parameters:
     def of(cls, function: Callable[..., Any]) -> _Parameters:
         positions: dict[str, int] = {}
         defaults: dict[str, Any] = {}
-        for index, parameter in enumerate(inspect.signature(function).parameters.values()):
+        for index, parameter in enumerate(_signature(function).parameters.values()):
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
                 positions[parameter.name] = index
             if parameter.default is not parameter.empty:
@@ -258,7 +264,7 @@ def _shape_problem(point: PatchPoint, target: _Target) -> str | None:
     function = target.function
     if point.params:
         try:
-            names = tuple(inspect.signature(function).parameters)
+            names = tuple(_signature(function).parameters)
         except (TypeError, ValueError):
             return f"{point.attribute} has no readable signature"
         if names[: len(point.params)] != point.params:
