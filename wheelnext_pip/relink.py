@@ -32,15 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from wheelnext_pip._wheel_links import plan_of_archive
 from wheelnext_pip.errors import WheelnextPipError
 from wheelnext_pip.symlinks import (
     LINKS_WHEEL_VERSION,
     LinkError,
     LinkPlan,
     is_zip_symlink,
-    link_inputs,
     parse_wheel_version,
-    read_links,
     wheel_version_problem,
 )
 
@@ -240,21 +239,6 @@ def _read_record(archive: zipfile.ZipFile, record_path: str, wheel: str) -> list
     return [row for row in csv.reader(io.StringIO(text)) if row]
 
 
-def _plan(archive: zipfile.ZipFile, wheel: str) -> LinkPlan:
-    """Validate LINKS and zip link entries of an open wheel with the installer's reader."""
-    names = archive.namelist()
-    return read_links(
-        wheel=wheel,
-        members=names,
-        contents={name: archive.read(name) for name in link_inputs(names)},
-        zip_links={
-            info.filename: archive.read(info)
-            for info in archive.infolist()
-            if is_zip_symlink(info.external_attr)
-        },
-    )
-
-
 def check_wheel(wheel: Path) -> LinkPlan:
     """Validate a wheel's LINKS and zip link entries without installing it.
 
@@ -272,7 +256,7 @@ def check_wheel(wheel: Path) -> LinkPlan:
         problem = wheel_version_problem(version, has_links=has_links)
         if problem is not None:
             raise RelinkError(name, problem)
-        return _plan(archive, name)
+        return plan_of_archive(archive, name)
 
 
 def _open_wheel(wheel: Path) -> zipfile.ZipFile:
@@ -458,7 +442,7 @@ def _self_check(written: Path, name: str, pairs: Sequence[tuple[str, str]]) -> N
         with _open_wheel(written) as archive:
             layout = _layout(archive, name)
             _read_record(archive, layout.record_path, name)
-            plan = _plan(archive, name)
+            plan = plan_of_archive(archive, name)
     except (LinkError, RelinkError) as exc:
         problem = str(exc).removeprefix(f"{name}: ")
         raise RelinkError(name, f"the relinked wheel fails validation: {problem}") from None

@@ -54,7 +54,7 @@ logger = logging.getLogger("wheelnext_pip")
 #: The policy is imported when a wheel has links or a Wheel-Version of 2 or later, or when
 #: pip installs: a run of ordinary wheels that installs nothing never loads it. pip 26.3
 #: imports it before its install-time import guard.
-LATE_IMPORTS = ("wheelnext_pip.symlinks",)
+LATE_IMPORTS = ("wheelnext_pip.symlinks", "wheelnext_pip._wheel_links")
 #: The Wheel-Version that may carry LINKS (PEP 778: 2.0); below it, a wheel without links
 #: is pip's business alone.
 _LINKS_MAJOR = 2
@@ -229,19 +229,9 @@ def _check_compatibility(call: Call, proceed: Proceed) -> Any:
 
 def read_plan(wheel_zip: zipfile.ZipFile, wheel: str) -> LinkPlan:
     """Validate a wheel's LINKS and zip link members; raise LinkError if any is bad."""
-    from wheelnext_pip.symlinks import is_zip_symlink, link_inputs, read_links
+    from wheelnext_pip._wheel_links import plan_of_archive
 
-    names = wheel_zip.namelist()
-    return read_links(
-        wheel=wheel,
-        members=names,
-        contents={name: wheel_zip.read(name) for name in link_inputs(names)},
-        zip_links={
-            info.filename: wheel_zip.read(info)
-            for info in wheel_zip.infolist()
-            if is_zip_symlink(info.external_attr)
-        },
-    )
+    return plan_of_archive(wheel_zip, wheel)
 
 
 def _links_unsupported_in(folder: str) -> OSError | None:
