@@ -16,7 +16,7 @@ from tests._lib.builders import make_sdist, make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
+pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive(oldest_only=True)]
 
 PKG_META = [
     ("Provides-Extra", "rec"),

@@ -15,7 +15,11 @@ from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
 # What this checks is ours, not pip's: the oldest and the newest pip suffice.
-pytestmark = [pytest.mark.pipmatrix, pytest.mark.pip_bounds, pytest.mark.python_sensitive]
+pytestmark = [
+    pytest.mark.pipmatrix,
+    pytest.mark.pip_bounds,
+    pytest.mark.python_sensitive(oldest_only=True),  # tomli before Python 3.11
+]
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 PROVIDERS = {

@@ -18,8 +18,8 @@ from tests._lib.pipenv import PipEnv
 
 pytestmark = pytest.mark.pipmatrix
 #: Installed versions are read through pip's metadata backend (pkg_resources before Python
-#: 3.11): those tests also take the edge runs.
-reads_the_environment = pytest.mark.python_sensitive
+#: 3.11): those tests also take the oldest Python's edge run.
+reads_the_environment = pytest.mark.python_sensitive(oldest_only=True)
 #: Our own sources and texts, the same on every pip: the oldest and newest pip check them.
 ours_alone = pytest.mark.pip_bounds
 
