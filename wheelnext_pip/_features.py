@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from wheelnext_pip._record import record
 from wheelnext_pip.errors import SettingsError
 
 __all__ = ["AVAILABLE", "FEATURES", "Switch", "closest", "did_you_mean", "parse_switch"]
@@ -74,7 +74,7 @@ def _valid_values_text() -> str:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Switch:
     """What ``WHEELNEXT_PIP`` asks for."""
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Callable, Union
 from urllib.parse import urlsplit
 
 from wheelnext_pip._features import EVENT_LOG_VARIABLE, Switch, closest, did_you_mean, parse_switch
 from wheelnext_pip._names import canonicalize_name
+from wheelnext_pip._record import field, record
 from wheelnext_pip.errors import SettingsError
 
 __all__ = [
@@ -68,7 +68,7 @@ def env_variable(key: str) -> str:
     return ENV_PREFIX + key.upper().replace("-", "_")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileEntry:
     """One ``wheelnext.<key>`` value found by pip's configuration loading."""
 
@@ -77,7 +77,7 @@ class FileEntry:
     source: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IndexGroup:
     """A named, ranked set of simple-index URLs; ``default`` stands for pip's own indexes."""
 
@@ -89,7 +89,7 @@ class IndexGroup:
         return self.name == DEFAULT_GROUP
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NameSelection:
     """``:all:`` or a set of canonical project names."""
 
@@ -111,7 +111,7 @@ class NameSelection:
 Value = Union[str, None, frozenset[str], tuple[IndexGroup, ...], Mapping[str, str], NameSelection]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """The effective settings of one pip run."""
 

@@ -12,10 +12,10 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from wheelnext_pip._features import EVENT_LOG_VARIABLE
+from wheelnext_pip._record import field, record
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.errors import SettingsError
 
@@ -24,7 +24,7 @@ logger = logging.getLogger("wheelnext_pip")
 _Record = TypeVar("_Record")
 
 
-@dataclass
+@record
 class PointStatus:
     """One hook point: ``applied``, ``skipped`` (with the reason) or ``reverted``."""
 
@@ -34,7 +34,7 @@ class PointStatus:
     required: bool = True
 
 
-@dataclass
+@record
 class PatchSetStatus:
     """All hook points of one feature (or infrastructure set): on only if all required applied."""
 
@@ -44,7 +44,7 @@ class PatchSetStatus:
     reason: str = ""
 
 
-@dataclass
+@record
 class DefaultExtrasLedger:
     """What a run learns about default extras (PEP 771) while pip resolves.
 
@@ -89,7 +89,7 @@ def _file_key(url: str) -> str:
     return url.split("#", 1)[0]
 
 
-@dataclass
+@record
 class RunLedger:
     """What one pip command learns, in one place.
 
@@ -153,7 +153,7 @@ def _strings(value: object) -> tuple[str, ...]:
     return tuple(str(item) for item in value) if isinstance(value, (list, tuple)) else ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandContext:
     """What the command line of this pip run says, read once from pip's parsed options
     (when the command builds its index collector)."""
@@ -193,7 +193,7 @@ class CommandContext:
         )
 
 
-@dataclass
+@record
 class State:
     settings: Settings | None = None
     settings_error: SettingsError | None = None

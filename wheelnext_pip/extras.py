@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from wheelnext_pip._names import canonicalize_name
+from wheelnext_pip._record import record
 
 __all__ = [
     "PLACEHOLDER",
@@ -36,7 +36,7 @@ def has_empty_brackets(requirement_text: str) -> bool:
     return _EMPTY_BRACKETS.match(requirement_text) is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Expansion:
     """What a requested extras set becomes for one candidate."""
 
@@ -47,7 +47,7 @@ class Expansion:
     ignored: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Declared:
     """What one distribution's ``Default-Extra`` fields amount to."""
 

@@ -305,6 +305,7 @@ def test_unsupported_pip_warns_once_then_runs_stock(
     clone = plugin_env.clone(tmp_path / "venv")
     init = clone.site_packages / "pip" / "__init__.py"
     text = init.read_text()
+    init.unlink()  # a clone shares pip's files with its template (hard links): a new file
     init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "27.0"', text))
     result = dry_run_report(clone, small_index, wheelnext="1")
     assert result.returncode == 0, result.stderr
@@ -564,16 +565,31 @@ def test_deactivate_leaves_pip_as_stock(plugin_env: PipEnv, small_index: IndexSe
     assert lines["after"] == "[] []"
 
 
-def _imported_modules(pip_env: PipEnv, index: IndexServer, wheelnext: str | None) -> set[str]:
-    """The modules a dry run of ordinary wheels imports (``-X importtime`` lists them)."""
+#: Runs pip and, at exit, writes the name of every module it imported. Named ``pip``, so
+#: start-up activates as for pip's own script; ``-X importtime`` would miss what
+#: ``importlib.import_module`` loads (the feature patch modules).
+_MODULE_LISTING_DRIVER = """\
+import atexit, os, runpy, sys
+def _write():
+    with open(os.environ["MODULES_OUT"], "w") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+atexit.register(_write)
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
+
+
+def _imported_modules(
+    pip_env: PipEnv, index: IndexServer, wheelnext: str | None, tmp_path: Path
+) -> set[str]:
+    """The modules a dry run of ordinary wheels imports."""
+    driver = tmp_path / "driver" / "pip"
+    driver.parent.mkdir(exist_ok=True)
+    driver.write_text(_MODULE_LISTING_DRIVER)
+    listing = tmp_path / f"modules-{wheelnext or 'off'}.txt"
     command = ("install", "--dry-run", "--quiet", "--index-url", index.index_url, "alpha")
-    result = pip_env.run(["-X", "importtime", "-m", "pip", *command], wheelnext=wheelnext)
+    result = pip_env.run([driver, *command], wheelnext=wheelnext, env={"MODULES_OUT": str(listing)})
     assert result.returncode == 0, result.stderr[-2000:]
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:") and "self [us]" not in line
-    }
+    return set(listing.read_text().split())
 
 
 #: Rules that only a wheel or a command with WheelNext content needs.
@@ -591,16 +607,25 @@ RULES_NOT_NEEDED_HERE = (
 
 
 def test_a_plain_dry_run_loads_no_rules_it_does_not_use(
-    plugin_env: PipEnv, small_index: IndexServer
+    plugin_env: PipEnv, small_index: IndexServer, tmp_path: Path
 ) -> None:
     """With every feature on, a dry run of wheels without WheelNext metadata imports the
     patch layer and none of the rules only such metadata needs, nor pip's wheel installer
     where pip itself imports it only to install (pip 26.3): issue 14's "a feature nobody's
-    metadata uses costs nothing"."""
-    off = _imported_modules(plugin_env, small_index, None)
-    on = _imported_modules(plugin_env, small_index, "1")
+    metadata uses costs nothing". What it does import defines its records with
+    ``wheelnext_pip._record``: a dataclass compiles its methods at import."""
+    off = _imported_modules(plugin_env, small_index, None, tmp_path)
+    on = _imported_modules(plugin_env, small_index, "1", tmp_path)
     assert not {name for name in off if name.startswith("wheelnext_pip")}  # off: nothing
-    assert not set(RULES_NOT_NEEDED_HERE) & on
+    ours = {name for name in on if name.startswith("wheelnext_pip")}
+    assert "wheelnext_pip._pip.default_extras" in ours  # the listing sees the patch modules
+    assert not set(RULES_NOT_NEEDED_HERE) & ours
     installer = "pip._internal.operations.install.wheel"
     if installer not in off:
         assert installer not in on
+    for name in sorted(ours):
+        relative = Path(*name.split("."))
+        source = plugin_env.site_packages / relative.with_suffix(".py")
+        if not source.exists():
+            source = plugin_env.site_packages / relative / "__init__.py"
+        assert "from dataclasses import" not in source.read_text(), name

@@ -26,12 +26,12 @@ import os
 import site
 import sys
 import sysconfig
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._names import canonicalize_name
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet
+from wheelnext_pip._record import record
 from wheelnext_pip._settings import Settings
 from wheelnext_pip._toml import loads
 
@@ -55,7 +55,7 @@ PTH_NAME = "wheelnext-pip-passthrough.pth"
 LINKS_PREFIX = "wheelnext-pip-passthrough-"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Build:
     """The source build being prepared in this context."""
 

@@ -38,10 +38,10 @@ import inspect
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from wheelnext_pip import _state
+from wheelnext_pip._record import record
 from wheelnext_pip._state import PatchSetStatus, PointStatus
 from wheelnext_pip.errors import WheelnextPipError
 
@@ -93,7 +93,7 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
     return inspect.signature(function)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Parameters:
     """pip's function's parameters, read once when the point is applied."""
 
@@ -148,7 +148,7 @@ class Call:
             self.kwargs = {**self.kwargs, name: value}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PatchPoint:
     patch_set: str
     module: str
@@ -184,7 +184,7 @@ class PatchPoint:
 Entry = Union[PatchPoint, tuple[PatchPoint, ...]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PatchSet:
     name: str
     entries: tuple[Entry, ...]
@@ -218,7 +218,7 @@ class PatchSet:
         return self.fail_closed if self.hooks_fail_closed is None else self.hooks_fail_closed
 
 
-@dataclass
+@record
 class _Target:
     owner: Any
     name: str
@@ -226,7 +226,7 @@ class _Target:
     function: Callable[..., Any]
 
 
-@dataclass
+@record
 class _Applied:
     point: PatchPoint
     owner: Any

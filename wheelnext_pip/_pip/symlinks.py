@@ -39,11 +39,11 @@ import sys
 import sysconfig
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint, PatchSet, Proceed, pip_error
+from wheelnext_pip._record import field, record
 from wheelnext_pip.errors import WheelnextPipError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ except ImportError:  # Windows: no flock, so no recovery of another process's jo
     _fcntl = None  # type: ignore[assignment]
 
 
-@dataclass
+@record
 class _Install:
     """The wheel being installed: its validated plan and a journal of what it wrote."""
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wheelnext_pip import _state
 from wheelnext_pip._pip.registry import Call, PatchPoint
+from wheelnext_pip._record import field, record
 
 if TYPE_CHECKING:
     from wheelnext_pip.variants.abi_dependency import KnownVersion
@@ -43,7 +43,7 @@ logger = logging.getLogger("wheelnext_pip")
 TO_BE_INSTALLED = "to be installed by this command"
 
 
-@dataclass
+@record
 class AbiRun:
     """What this pip run knows for the provider."""
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from wheelnext_pip import _state
@@ -47,6 +46,7 @@ from wheelnext_pip._pip.variant_run import (
     variant_filename,
     warn_once,
 )
+from wheelnext_pip._record import field, record
 from wheelnext_pip._settings import canonicalize_name
 from wheelnext_pip.variants.errors import VariantError
 
@@ -58,7 +58,7 @@ WRITE_SET = "variant-lock"
 READ_SET = "variant-lock-install"
 
 
-@dataclass
+@record
 class _LockRun:
     #: (project, version) -> (the release's other wheel entries, its variants-json table).
     releases: dict[tuple[str, str], tuple[list[dict[str, object]], dict[str, object]]] = field(

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wheelnext_pip import _state
+from wheelnext_pip._record import field, record
 from wheelnext_pip._settings import Settings, canonicalize_name
 from wheelnext_pip.variants.errors import VariantError, VariantHashMismatch
 from wheelnext_pip.variants.filenames import (
@@ -35,7 +35,7 @@ logger = logging.getLogger("wheelnext_pip")
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 
 
-@dataclass
+@record
 class Siblings:
     """Variant wheels of one release that differ only in their label: the same tags, the same
     page, the same yank, Requires-Python and upload-time. pip evaluates one of them (the
@@ -54,7 +54,7 @@ class Siblings:
     made: list[Any] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chosen:
     """A variant wheel that may be chosen, for the report and the info line."""
 
@@ -63,7 +63,7 @@ class Chosen:
     properties: tuple[str, ...]
 
 
-@dataclass
+@record
 class Run:
     """Everything the hooks learned in this pip run."""
 

@@ -8,8 +8,9 @@ a name that stock pip accepts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Union
+
+from wheelnext_pip._record import record
 
 __all__ = [
     "NULL_LABEL",
@@ -37,14 +38,14 @@ def is_valid_label(label: str) -> bool:
     return _LABEL.match(label) is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OrdinaryWheel:
     """Not a variant name (including non-wheel files): pip decides everything about it."""
 
     filename: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InvalidVariantFilename:
     """Shaped like a variant name but malformed; such a file is never a candidate."""
 
@@ -52,7 +53,7 @@ class InvalidVariantFilename:
     reason: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VariantWheelFilename:
     """A variant wheel name, split into its parts (no normalization: raw text)."""
 
@@ -119,7 +120,7 @@ def parse_wheel_filename(filename: str) -> WheelFilename:
     return VariantWheelFilename(filename, name, version, build, python, abi, platform, label)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VariantsJsonFilename:
     """``{name}-{version}-variants.json``: the index metadata of one release."""
 
