@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar, Union
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 
 MATRIX = pipenv.matrix()
+_Cases = TypeVar("_Cases", bound=Union[dict[str, Any], list[Any]])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -32,12 +34,54 @@ def pytest_configure(config: pytest.Config) -> None:
             pipenv.pip_wheel(entry.pip_version)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _share_cases_between_bounds(config, items)
     # With `-n 2 --dist loadgroup`, each worker builds the environments of its own pips only.
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "entry" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(callspec.params["entry"].id))
+
+
+def share(cases: _Cases, entry: pipenv.MatrixEntry) -> _Cases:
+    return pipenv.share_cases(cases, entry, _own_python(MATRIX))
+
+
+def _share_cases_between_bounds(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``shared_cases`` tests: each parametrized case on the bounds, and on one pip between."""
+    cases: dict[str, list[tuple[int, ...]]] = {}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if item.get_closest_marker("shared_cases") and callspec and "entry" in callspec.params:
+            key = _case_key(callspec)
+            known = cases.setdefault(item.nodeid.split("[")[0], [])
+            if key not in known:
+                known.append(key)
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        function = item.nodeid.split("[")[0]
+        if function in cases and callspec is not None and "entry" in callspec.params:
+            ordered = sorted(cases[function])
+            if _case_key(callspec) not in share(ordered, callspec.params["entry"]):
+                dropped.append(item)
+                continue
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _case_key(callspec: Any) -> tuple[int, ...]:
+    return tuple(index for name, index in sorted(callspec.indices.items()) if name != "entry")
+
+
+@pytest.fixture
+def shared_cases(request: pytest.FixtureRequest) -> Callable[[_Cases], _Cases]:
+    """For a test that loops over its cases: ``shared_cases(cases)`` is what this pip runs
+    (see :func:`share`)."""
+    entry = request.node.callspec.params["entry"]
+    return lambda cases: share(cases, entry)
 
 
 def _own_python(entries: list[pipenv.MatrixEntry]) -> list[pipenv.MatrixEntry]:

@@ -20,12 +20,14 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, Union
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PIPS = ("23.0.1", "23.2.1", "24.2", "25.3", "26.2.1", "26.3")
 #: Extra matrix runs on the oldest and newest Python: (Python release, pip version).
 EDGE_RUNS = (((3, 9), "23.0.1"), ((3, 13), "26.3"))
 RUNTIME_DEPENDENCIES = ("packaging", "nvidia-ml-py", "tomli")
+_Cases = TypeVar("_Cases", bound=Union[dict[str, Any], list[Any]])
 
 
 def cache_dir() -> Path:
@@ -70,6 +72,21 @@ class MatrixEntry:
     @property
     def id(self) -> str:
         return f"py{self.python_release[0]}.{self.python_release[1]}-pip{self.pip_version}"
+
+
+def share_cases(cases: _Cases, entry: MatrixEntry, own_python: Sequence[MatrixEntry]) -> _Cases:
+    """The cases one pip runs of a test whose cases vary our input, not pip's code path:
+    all of them on the oldest and the newest pip of the tests' own Python (``own_python``,
+    oldest first) and on the edge runs; on each pip between, its share in turn, so that
+    every case still runs on three pips or more, and every pip runs one case or more."""
+    middle = list(own_python[1:-1])
+    if entry not in middle or not cases:
+        return cases
+    count = min(len(middle), len(cases))
+    index = middle.index(entry) % count
+    if isinstance(cases, dict):
+        return {k: v for n, (k, v) in enumerate(cases.items()) if n % count == index}  # type: ignore[return-value]
+    return [case for n, case in enumerate(cases) if n % count == index]  # type: ignore[return-value]
 
 
 def python_release(python: str) -> tuple[int, int] | None:

@@ -351,6 +351,7 @@ def test_sitecustomize_on_pythonpath_activates_and_chains(
     assert marker.exists()
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize(
     "groups",
     [
@@ -377,6 +378,7 @@ def test_index_passwords_are_never_printed(plugin_env: PipEnv, groups: str) -> N
     assert "****@corp.invalid" in runs[0].stdout + runs[0].stderr
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize("section", ["WheelNext", "WHEELNEXT", " wheelnext"])
 def test_a_misspelt_wheelnext_section_is_an_error_naming_the_file(
     plugin_env: PipEnv, tmp_path: Path, section: str
@@ -397,6 +399,7 @@ def test_a_misspelt_wheelnext_section_is_an_error_naming_the_file(
     assert "wheelnext" not in stock.stderr  # the variable unset: pip is stock pip
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize(
     "content",
     [

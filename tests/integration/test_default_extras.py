@@ -128,6 +128,7 @@ def resolve(env: PipEnv, index: IndexServer, *args: str, wheelnext: str | None =
     return names, report, result.stderr
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -262,6 +263,7 @@ def test_constraints_never_add_defaults(
     assert names == {"pkg"}
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize(
     ("value", "expected"), [(":all:", {"pkg"}), ("PKG", {"pkg"}), ("other", {"pkg", "dep-r"})]
 )
@@ -373,6 +375,7 @@ def _pip_lines(output: str) -> list[str]:
     return [line.rstrip() for line in output.splitlines() if line.strip()]
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize(
     "args",
     [

@@ -151,6 +151,7 @@ def test_info_lines_and_verbose_classification(plugin_env: PipEnv, indexes: Inde
     assert "onlyc: index group 'default': has files" in verbose.stdout
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize("strategy", ["first-match", "fallthrough"])
 def test_incompatible_absent_and_yanked_files(
     plugin_env: PipEnv, indexes: Indexes, strategy: str
@@ -413,6 +414,7 @@ EMPTY_PAGES = {
 }
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize("page", sorted(EMPTY_PAGES))
 def test_page_without_files_warns_when_a_lower_group_serves(
     plugin_env: PipEnv, indexes: Indexes, page: str
@@ -478,6 +480,7 @@ NOT_INDEX_PAGES = {
 }
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize("page", sorted(NOT_INDEX_PAGES))
 def test_answer_that_is_no_index_page_is_an_index_error(
     plugin_env: PipEnv, indexes: Indexes, page: str

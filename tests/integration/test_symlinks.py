@@ -6,7 +6,9 @@ import base64
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,7 +116,7 @@ HOSTILE = {
 
 
 def test_hostile_links_are_refused_before_anything_is_written(
-    fresh_plugin_env: PipEnv, tmp_path: Path
+    fresh_plugin_env: PipEnv, tmp_path: Path, shared_cases: Callable[[Any], Any]
 ) -> None:
     """Each refused with one line naming the link and the rule; nothing left."""
     env = fresh_plugin_env
@@ -132,7 +134,7 @@ def test_hostile_links_are_refused_before_anything_is_written(
         "not-in-record": "not listed in RECORD",
         "wrong-hash": "hash",
     }
-    for name, wheel in cases.items():
+    for name, wheel in shared_cases(cases).items():
         result = install(env, wheel, wheelnext="1")
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
@@ -555,7 +557,9 @@ def test_a_record_that_is_not_utf8_is_refused(fresh_plugin_env: PipEnv, tmp_path
     assert "wheelnext-pip: internal error" not in result.stderr
 
 
-def test_control_characters_in_links_are_refused(fresh_plugin_env: PipEnv, tmp_path: Path) -> None:
+def test_control_characters_in_links_are_refused(
+    fresh_plugin_env: PipEnv, tmp_path: Path, shared_cases: Callable[[Any], Any]
+) -> None:
     """A link name or target with a newline, tab, escape or DEL never reaches the disk
     (pip's uninstall reads RECORD line by line and would leave such a link behind)."""
     env = fresh_plugin_env
@@ -566,7 +570,7 @@ def test_control_characters_in_links_are_refused(fresh_plugin_env: PipEnv, tmp_p
         "delete": "pkg/evil\x7f,pkg/libfoo.so.3.1.4\n",
     }
     before = environment(env)
-    for name, rows in cases.items():
+    for name, rows in shared_cases(cases).items():
         wheel = linked_wheel(tmp_path / name, links=rows)
         result = install(env, wheel, wheelnext="1")
         one_error(result, wheel.name, "control character in path")

@@ -18,7 +18,12 @@ from tests._lib.builders import make_wheel
 from tests._lib.index import IndexServer, write_simple_index
 from tests._lib.pipenv import PipEnv
 
-pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive(oldest_only=True)]
+# The metadata modes are shared out among the pips between the bounds (shared_cases).
+pytestmark = [
+    pytest.mark.pipmatrix,
+    pytest.mark.python_sensitive(oldest_only=True),
+    pytest.mark.shared_cases,
+]
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
 VARIANTS = {

@@ -240,6 +240,7 @@ def test_an_internal_error_checking_a_named_variant_wheel_refuses_it(
     assert "Would install" not in result.stdout
 
 
+@pytest.mark.shared_cases
 @pytest.mark.parametrize("name", ["vjunk", "vempty"])
 @pytest.mark.parametrize("how", ["path", "url"])
 def test_a_variant_named_file_that_is_no_wheel_gets_pips_invalid_wheel_error(

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._lib import pipenv
 from tests._lib.builders import (
     BACKEND_LOG_ENV,
     canonical_name,
@@ -541,3 +542,27 @@ def test_server_delay_and_bounded_stop(tmp_path: Path) -> None:
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
     server.stop()  # a second stop is harmless
+
+
+def test_shared_cases_run_whole_on_the_bounds_and_in_turn_between() -> None:
+    """Issue 14 item 9: a ``shared_cases`` test keeps every case on the oldest and the
+    newest pip and on the edge runs; the pips between share the cases out, each case on
+    exactly one of them."""
+    own = [pipenv.MatrixEntry("python3.11", v, (3, 11)) for v in pipenv.DEFAULT_PIPS]
+    edge = pipenv.MatrixEntry("python3.9", "23.0.1", (3, 9))
+    cases = {f"case{n}": n for n in range(10)}
+    for entry in (own[0], own[-1], edge):
+        assert pipenv.share_cases(cases, entry, own) == cases
+    middle = [pipenv.share_cases(cases, entry, own) for entry in own[1:-1]]
+    assert all(part for part in middle)
+    assert sorted(key for part in middle for key in part) == sorted(cases)
+    assert pipenv.share_cases(list(range(10)), own[1], own) == [0, 4, 8]
+    # Fewer cases than pips between: each of those pips still runs one.
+    assert [pipenv.share_cases(["a", "b"], entry, own) for entry in own[1:-1]] == [
+        ["a"],
+        ["b"],
+        ["a"],
+        ["b"],
+    ]
+    # Two pips only (WHEELNEXT_TEST_PIPS): nothing is between them.
+    assert pipenv.share_cases(cases, own[0], own[:1] + own[-1:]) == cases

@@ -4,7 +4,7 @@ dataclasses they replace (held side by side with a dataclass twin)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -130,6 +130,7 @@ def test_a_field_without_default_may_not_follow_one_with() -> None:
 def test_class_variables_and_methods_are_kept() -> None:
     @record(frozen=True)
     class Named:
+        kind: ClassVar[str] = "project"
         name: str
 
         @property
@@ -137,4 +138,6 @@ def test_class_variables_and_methods_are_kept() -> None:
             return self.name.upper()
 
     assert Named("pip").shout == "PIP"
+    assert Named("pip").kind == "project"
+    assert repr(Named("pip")).endswith("Named(name='pip')")
     assert Named.__init__.__qualname__.endswith("Named.__init__")
