@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 from tests._lib.pipenv import (  # noqa: E402
+    MODULE_LISTING_DRIVER,
     PipEnv,
     build_project_wheel,
     create_env,
@@ -72,6 +73,20 @@ class Side:
                 f"{result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
             )
         return elapsed
+
+    def loaded_modules(self) -> set[str]:
+        """Every module the command has imported when it exits. ``-X importtime`` misses
+        what ``importlib.import_module`` loads (the feature patch modules): pip runs through
+        a driver named ``pip`` that lists ``sys.modules`` at exit."""
+        if self.args[:2] != ("-m", "pip"):
+            return {name for name, _, _ in self.imports()}
+        with tempfile.TemporaryDirectory() as folder:
+            driver, listing = Path(folder) / "pip", Path(folder) / "modules.txt"
+            driver.write_text(MODULE_LISTING_DRIVER)
+            environ = {**self.environ(), "MODULES_OUT": os.fspath(listing)}
+            command = [os.fspath(self.python), os.fspath(driver), *self.args[2:]]
+            subprocess.run(command, env=environ, capture_output=True, check=True, timeout=300)
+            return set(listing.read_text().split())
 
     def imports(self) -> list[tuple[str, int, float]]:
         """``(module, nesting depth, cumulative ms)`` as ``-X importtime`` prints them."""
@@ -205,10 +220,10 @@ def prepare(work: Path, python: str, pip_version: str) -> tuple[PipEnv, PipEnv, 
 
 
 def new_imports(pair: Pair) -> str:
-    """Modules B imports and A does not (one ``-X importtime`` run each), costliest first."""
-    seen = {name for name, _, _ in pair.a.imports()}
+    """How many modules B imports and A does not, and the costliest of them by one
+    ``-X importtime`` run each (which names only modules imported by statements)."""
     imports = pair.b.imports()
-    extra = {name for name, _, _ in imports} - seen
+    extra = pair.b.loaded_modules() - pair.a.loaded_modules()
     if not extra:
         return "no new modules"
     # importtime prints children before their parent, one level deeper: walk it backwards
@@ -329,7 +344,7 @@ def measure(
         if not (stock.site_packages / path.name).exists()
     )
     print(f"start-up files added by installing wheelnext-pip: {', '.join(added) or 'none'}")
-    print("modules imported by B and not by A (one -X importtime run each):")
+    print("modules imported by B and not by A (as listed at exit; costliest by -X importtime):")
     for pair in pairs:
         print(f"  {pair.label:<34} {new_imports(pair)}")
     print(flush=True)

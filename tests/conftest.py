@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _share_cases_between_bounds(config, items)
+    # pytest-xdist hands out work in this order: the long tests outside the pip groups
+    # first, while the groups fill the other worker.
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
     # With `-n 2 --dist loadgroup`, each worker builds the environments of its own pips only.
     for item in items:
         callspec = getattr(item, "callspec", None)

@@ -2,17 +2,19 @@
 
 Standard library only: the hooks that compare names run before pip has imported its
 vendored ``packaging``, and importing our own copy would cost more than the comparison.
+String methods rather than a regular expression: no pattern to compile at start-up, and
+faster on the short names the hooks see.
 """
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["canonicalize_name"]
-
-_NAME_RUN = re.compile(r"[-_.]+")
 
 
 def canonicalize_name(name: str) -> str:
-    """The PEP 503 normalized form of a project (or extra, PEP 685) name."""
-    return _NAME_RUN.sub("-", name).lower()
+    """The PEP 503 normalized form of a project (or extra, PEP 685) name: every run of
+    ``-``, ``_`` and ``.`` becomes one ``-``, and letters are lower case."""
+    text = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text

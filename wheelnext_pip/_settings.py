@@ -36,10 +36,12 @@ __all__ = [
 ENV_PREFIX = "WHEELNEXT_PIP_"
 DEFAULT_GROUP = "default"
 
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_NAMESPACE = re.compile(r"^[a-z0-9_]+$")
-_LABEL = re.compile(r"^[a-z0-9_.]+$")  # PEP 825 v0.1.1 dropped the 16-character cap
+# Patterns, not compiled ones: ``re`` compiles each on first use (and keeps it), so a run
+# whose settings name nothing pays nothing for them at start-up.
+_PROJECT_NAME = r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$"  # with re.IGNORECASE
+_GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_NAMESPACE = r"^[a-z0-9_]+$"
+_LABEL = r"^[a-z0-9_.]+$"  # PEP 825 v0.1.1 dropped the 16-character cap
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -164,7 +166,7 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 
 
 def _project(name: str) -> str:
-    if not _PROJECT_NAME.match(name):
+    if not re.match(_PROJECT_NAME, name, re.IGNORECASE):
         raise ValueError(f"{name!r} is not a valid project name")
     return canonicalize_name(name)
 
@@ -176,7 +178,7 @@ def _projects(text: str) -> frozenset[str]:
 def _namespaces(text: str) -> frozenset[str]:
     items = _split_items(text, ", ")
     for item in items:
-        if not _NAMESPACE.match(item):
+        if not re.match(_NAMESPACE, item):
             raise ValueError(f"{item!r} is not a provider namespace (a-z, 0-9 and _)")
     return frozenset(items)
 
@@ -208,7 +210,7 @@ def _pairs(text: str, what: str) -> list[tuple[str, str]]:
 def _variant_labels(text: str) -> Mapping[str, str]:
     labels = dict(_pairs(text, "label"))
     for project, label in labels.items():
-        if not _LABEL.match(label):
+        if not re.match(_LABEL, label):
             raise ValueError(
                 f"{label!r} (for {project}) is not a variant label (a-z, 0-9, _ and . only)"
             )
@@ -237,7 +239,7 @@ def _index_groups(text: str) -> tuple[IndexGroup, ...]:
     for item in _split_items(text, ";"):
         name, sep, urls_text = item.partition("=")
         name = name.strip()
-        if not _GROUP_NAME.match(name):
+        if not re.match(_GROUP_NAME, name):
             raise ValueError(f"{item!r}: expected NAME = URL [URL ...]")
         urls = tuple(_url(url, name) for url in urls_text.split())
         if name == DEFAULT_GROUP:

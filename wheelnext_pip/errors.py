@@ -8,7 +8,8 @@ __all__ = ["SettingsError", "WheelnextPipError", "redact_credentials"]
 
 # scheme://userinfo@ : the userinfo runs to the last "@" before the host (a password may
 # hold an unquoted "@"); it never crosses "/", "?", "#", whitespace or a quote.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s'\"]*)@")
+# Compiled by ``re`` on first use: only text with an ``@`` needs it.
+_USERINFO = r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s'\"]*)@"
 
 
 def redact_credentials(text: str) -> str:
@@ -20,7 +21,7 @@ def redact_credentials(text: str) -> str:
         shown = f"{user}:****" if colon else "****"
         return f"{match['scheme']}{shown}@"
 
-    return _USERINFO.sub(hide, text) if "@" in text else text
+    return re.sub(_USERINFO, hide, text) if "@" in text else text
 
 
 class WheelnextPipError(Exception):

@@ -26,14 +26,16 @@ __all__ = [
 PLACEHOLDER = "x-pep771-default"
 
 # PEP 508 name followed by empty brackets: ``pkg[]``, ``pkg [ ] >=1``, ``pkg[] @ url``.
-_EMPTY_BRACKETS = re.compile(
-    r"^\s*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\s*\[\s*\]", re.ASCII
-)
+# Compiled by ``re`` on first use: most requirements name no extras and never need it.
+_EMPTY_BRACKETS = r"^\s*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\s*\[\s*\]"
 
 
 def has_empty_brackets(requirement_text: str) -> bool:
     """Whether a requirement string names its project with empty brackets (``pkg[]``)."""
-    return _EMPTY_BRACKETS.match(requirement_text) is not None
+    return (
+        "[" in requirement_text
+        and re.match(_EMPTY_BRACKETS, requirement_text, re.ASCII) is not None
+    )
 
 
 @record(frozen=True)

@@ -74,6 +74,20 @@ class MatrixEntry:
         return f"py{self.python_release[0]}.{self.python_release[1]}-pip{self.pip_version}"
 
 
+#: Runs pip and, at exit, writes the name of every module it imported to ``MODULES_OUT``.
+#: Saved as a file named ``pip``, so that start-up activates as for pip's own script;
+#: ``-X importtime`` misses what ``importlib.import_module`` loads (the feature patch
+#: modules).
+MODULE_LISTING_DRIVER = """\
+import atexit, os, runpy, sys
+def _write():
+    with open(os.environ["MODULES_OUT"], "w") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+atexit.register(_write)
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
+
+
 def share_cases(cases: _Cases, entry: MatrixEntry, own_python: Sequence[MatrixEntry]) -> _Cases:
     """The cases one pip runs of a test whose cases vary our input, not pip's code path:
     all of them on the oldest and the newest pip of the tests' own Python (``own_python``,

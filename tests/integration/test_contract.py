@@ -11,7 +11,7 @@ import pytest
 
 from tests._lib.builders import make_sdist
 from tests._lib.index import IndexServer
-from tests._lib.pipenv import PipEnv
+from tests._lib.pipenv import MODULE_LISTING_DRIVER, PipEnv
 
 pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
 
@@ -568,26 +568,13 @@ def test_deactivate_leaves_pip_as_stock(plugin_env: PipEnv, small_index: IndexSe
     assert lines["after"] == "[] []"
 
 
-#: Runs pip and, at exit, writes the name of every module it imported. Named ``pip``, so
-#: start-up activates as for pip's own script; ``-X importtime`` would miss what
-#: ``importlib.import_module`` loads (the feature patch modules).
-_MODULE_LISTING_DRIVER = """\
-import atexit, os, runpy, sys
-def _write():
-    with open(os.environ["MODULES_OUT"], "w") as out:
-        out.write("\\n".join(sorted(sys.modules)))
-atexit.register(_write)
-runpy.run_module("pip", run_name="__main__", alter_sys=True)
-"""
-
-
 def _imported_modules(
     pip_env: PipEnv, index: IndexServer, wheelnext: str | None, tmp_path: Path
 ) -> set[str]:
     """The modules a dry run of ordinary wheels imports."""
     driver = tmp_path / "driver" / "pip"
     driver.parent.mkdir(exist_ok=True)
-    driver.write_text(_MODULE_LISTING_DRIVER)
+    driver.write_text(MODULE_LISTING_DRIVER)
     listing = tmp_path / f"modules-{wheelnext or 'off'}.txt"
     command = ("install", "--dry-run", "--quiet", "--index-url", index.index_url, "alpha")
     result = pip_env.run([driver, *command], wheelnext=wheelnext, env={"MODULES_OUT": str(listing)})

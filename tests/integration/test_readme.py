@@ -24,6 +24,7 @@ from tests._lib.readme import REPO, fenced, section
 UNSUPPORTED_PIP = "22.0.4"
 
 
+@pytest.mark.starts_first
 def test_readme_output_blocks_are_what_the_code_prints() -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "demo.py"), "--check-readme"],

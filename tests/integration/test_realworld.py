@@ -55,6 +55,7 @@ def index_online() -> None:
 
 # No xdist group: each case fills and reads its own worker's cache folder, so the cases
 # spread over the workers instead of queueing on one.
+@pytest.mark.starts_first
 @pytest.mark.parametrize(("pip_version", "name"), CASES, ids=[f"{p}-{n}" for p, n in CASES])
 def test_real_graph_resolves_as_stock(
     env_factory: object,

@@ -185,10 +185,11 @@ def _evaluate_links(call: Call, proceed: Proceed) -> Any:
     )
     call["links"] = links
     candidates = proceed()
-    for candidate in candidates:
-        siblings = representatives.get(url_of(candidate.link))
-        if siblings is not None:
-            _register_siblings(candidate, siblings)
+    if representatives:  # only a page with variant wheels
+        for candidate in candidates:
+            siblings = representatives.get(url_of(candidate.link))
+            if siblings is not None:
+                _register_siblings(candidate, siblings)
     return candidates
 
 

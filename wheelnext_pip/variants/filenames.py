@@ -29,13 +29,13 @@ __all__ = [
 NULL_LABEL = "null"
 VARIANTS_JSON_SUFFIX = "-variants.json"
 
-_LABEL = re.compile(r"^[0-9a-z_.]+$")
+_LABEL = r"^[0-9a-z_.]+$"  # compiled by ``re`` on first use (variant names only)
 _WHEEL_SUFFIX = ".whl"
 
 
 def is_valid_label(label: str) -> bool:
     """Whether ``label`` is a variant label: non-empty ``[0-9a-z_.]``, any length."""
-    return _LABEL.match(label) is not None
+    return re.match(_LABEL, label) is not None
 
 
 @record(frozen=True)
