@@ -1,8 +1,11 @@
 """The only target of ``wheelnext_pip.pth`` and ``wheelnext_pip.start``.
 
-Runs at every interpreter start where the start-up files are installed, so it imports
-nothing beyond ``os`` and ``sys``, never prints and never raises. Its name and the name of
-:func:`bootstrap` never change: a start-up file left by another version calls them.
+Runs at every interpreter start where the start-up files are installed and
+``WHEELNEXT_PIP`` is set, whatever its value (the ``.pth`` line only looks the variable up:
+Python compiles that line at every start, so it stays short, and an off value is read
+here). So it imports nothing beyond ``os`` and ``sys``, never prints and never raises.
+Its name and the name of :func:`bootstrap` never change: a start-up file left by another
+version calls them.
 """
 
 # No ``from __future__ import annotations``: even that is a module import at start-up.

@@ -206,6 +206,12 @@ def test_non_pip_processes_import_nothing(plugin_env: PipEnv) -> None:
     on = plugin_env.run(["-c", code], wheelnext="1")
     assert on.stdout.strip() == "[]"
     assert on.stderr == ""
+    # An off value reaches the bootstrap (the start-up line only looks the variable up),
+    # which leaves nothing behind, in pip too.
+    for value in ("0", "off", " FALSE ", ""):
+        assert plugin_env.run(["-c", code], wheelnext=value).stdout.strip() == "[]", value
+        pip_run = plugin_env.run(["-c", f"import pip._internal.cli.main; {code}"], wheelnext=value)
+        assert pip_run.stdout.strip() == "[]", (value, pip_run.stderr)
     importtime = plugin_env.run(["-X", "importtime", "-c", "pass"], wheelnext="1")
     imported = {line.rsplit("|", 1)[-1].strip() for line in importtime.stderr.splitlines()}
     assert "wheelnext_pip._activate" not in imported
