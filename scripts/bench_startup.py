@@ -2,6 +2,7 @@
 """What wheelnext-pip costs at start-up: whole processes timed side by side.
 
     python3 scripts/bench_startup.py [--rounds N] [--pip VERSION] [--python PYTHON] [--keep DIR]
+                                     [--instructions]
 
 Builds the project wheel, then makes two virtual environments with the same pip release:
 one with wheelnext-pip installed from that wheel, one without. Each pair of commands below
@@ -11,6 +12,11 @@ after three warm-up runs of each side. Every child runs with the tests' hermetic
 environment. Both environments are byte-compiled first, as an installer would leave them,
 since the hermetic environment forbids writing bytecode.
 
+``--instructions`` also runs each command once under ``valgrind --tool=callgrind`` and
+prints the instructions it executed: a count that does not move with the machine's load,
+for differences (a start-up file's fraction of a millisecond) that wall time on a shared
+machine cannot resolve.
+
 Targets are informational: the script exits 0 unless a command fails to run.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -87,6 +94,24 @@ class Side:
             command = [os.fspath(self.python), os.fspath(driver), *self.args[2:]]
             subprocess.run(command, env=environ, capture_output=True, check=True, timeout=300)
             return set(listing.read_text().split())
+
+    def instructions(self) -> int:
+        """Instructions one run executes, counted by ``valgrind --tool=callgrind``: the
+        same count run after run whatever else the machine does (hash seed fixed), where
+        wall time on a shared machine varies by a few percent."""
+        environ = {**self.environ(), "PYTHONHASHSEED": "0"}
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={os.devnull}",
+            os.fspath(self.python),
+            *self.args,
+        ]
+        result = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=900)
+        found = re.search(r"Collected : (\d+)", result.stderr)
+        if result.returncode != 0 or found is None:
+            raise RuntimeError(f"{' '.join(command)} exited {result.returncode}\n{result.stderr}")
+        return int(found.group(1))
 
     def imports(self) -> list[tuple[str, int, float]]:
         """``(module, nesting depth, cumulative ms)`` as ``-X importtime`` prints them."""
@@ -175,7 +200,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="build the environments in DIR (new or empty) and leave them there",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once under valgrind's callgrind",
+    )
     args = parser.parse_args(argv)
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind on PATH")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     python = shutil.which(args.python)
@@ -262,14 +294,22 @@ def version_of(env: PipEnv, args: Sequence[str]) -> str:
     return env.run(args, check=True).stdout.strip()
 
 
-def benchmark(work: Path, python: str, pip_version: str, rounds: int) -> None:
+def benchmark(
+    work: Path, python: str, pip_version: str, rounds: int, instructions: bool = False
+) -> None:
     stock, plugin, wheelhouse = prepare(work, python, pip_version)
     with IndexServer(write_plain_graph(work / "graph")) as index:
-        measure(stock, plugin, wheelhouse, index.index_url, python, rounds)
+        measure(stock, plugin, wheelhouse, index.index_url, python, rounds, instructions)
 
 
 def measure(
-    stock: PipEnv, plugin: PipEnv, wheelhouse: Path, index_url: str, python: str, rounds: int
+    stock: PipEnv,
+    plugin: PipEnv,
+    wheelhouse: Path,
+    index_url: str,
+    python: str,
+    rounds: int,
+    instructions: bool = False,
 ) -> None:
     pass_args = ("-c", "pass")
     version_args = ("-m", "pip", "--version")
@@ -367,6 +407,12 @@ def measure(
         "by side, interleaved in this one run; 'rnd' columns are per-round ratios of medians.\n"
         f"Measured rounds took {elapsed:.0f} s. Targets are informational."
     )
+    if instructions:
+        print()
+        print("instructions (valgrind --tool=callgrind, one run each, PYTHONHASHSEED=0):")
+        for pair in pairs:
+            a, b = pair.a.instructions(), pair.b.instructions()
+            print(f"  {pair.label:<34} {a / 1e6:9.2f} M -> {b / 1e6:9.2f} M   {b / a:.3f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -374,10 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.keep is not None:
             args.keep.mkdir(parents=True, exist_ok=True)
-            benchmark(args.keep.resolve(), args.python, args.pip, args.rounds)
+            benchmark(args.keep.resolve(), args.python, args.pip, args.rounds, args.instructions)
         else:
             with tempfile.TemporaryDirectory(prefix="wheelnext-bench-") as work:
-                benchmark(Path(work), args.python, args.pip, args.rounds)
+                benchmark(Path(work), args.python, args.pip, args.rounds, args.instructions)
     except (RuntimeError, AssertionError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
