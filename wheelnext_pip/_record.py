@@ -2,8 +2,8 @@
 
 ``@dataclass`` compiles the methods it generates when the class is created: 0.2 to 0.4 ms
 per class on CPython 3.11, several milliseconds for the records of the patch layer, the
-settings and the run state that every ``pip install`` with the feature on imports (issue
-14, item 8: a feature nobody's metadata uses must cost nothing). :func:`record` gives the
+settings and the run state that every ``pip install`` with the feature on imports, whether
+or not anything it meets uses WheelNext metadata. :func:`record` gives the
 same class (``__init__`` by position or keyword, defaults, ``field(default_factory=...)``,
 ``__post_init__``, ``__repr__``, ``__eq__``, and for ``frozen=True`` ``__hash__`` and
 immutability) from the class's annotations, compiling nothing. The modules that only
