@@ -41,12 +41,12 @@ sys.path.insert(0, str(REPO))
 from tests._lib.builders import make_wheel  # noqa: E402
 from tests._lib.index import IndexServer, write_simple_index  # noqa: E402
 from tests._lib.pipenv import (  # noqa: E402
-    MODULE_LISTING_DRIVER,
     PipEnv,
     build_project_wheel,
     create_env,
     fill_wheelhouse,
     hermetic_environ,
+    modules_imported_by_pip,
     pip_needs_python,
     python_release,
 )
@@ -82,18 +82,11 @@ class Side:
         return elapsed
 
     def loaded_modules(self) -> set[str]:
-        """Every module the command has imported when it exits. ``-X importtime`` misses
-        what ``importlib.import_module`` loads (the feature patch modules): pip runs through
-        a driver named ``pip`` that lists ``sys.modules`` at exit."""
+        """Every module the command has imported when it exits (``-X importtime`` misses
+        the feature modules pip's run loads through ``importlib``)."""
         if self.args[:2] != ("-m", "pip"):
             return {name for name, _, _ in self.imports()}
-        with tempfile.TemporaryDirectory() as folder:
-            driver, listing = Path(folder) / "pip", Path(folder) / "modules.txt"
-            driver.write_text(MODULE_LISTING_DRIVER)
-            environ = {**self.environ(), "MODULES_OUT": os.fspath(listing)}
-            command = [os.fspath(self.python), os.fspath(driver), *self.args[2:]]
-            subprocess.run(command, env=environ, capture_output=True, check=True, timeout=300)
-            return set(listing.read_text().split())
+        return modules_imported_by_pip(self.python, self.args[2:], self.environ())
 
     def instructions(self) -> int:
         """Instructions one run executes, counted by ``valgrind --tool=callgrind``: the

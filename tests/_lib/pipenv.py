@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,10 +76,7 @@ class MatrixEntry:
 
 
 #: Runs pip and, at exit, writes the name of every module it imported to ``MODULES_OUT``.
-#: Saved as a file named ``pip``, so that start-up activates as for pip's own script;
-#: ``-X importtime`` misses what ``importlib.import_module`` loads (the feature patch
-#: modules).
-MODULE_LISTING_DRIVER = """\
+_MODULE_LISTING_DRIVER = """\
 import atexit, os, runpy, sys
 def _write():
     with open(os.environ["MODULES_OUT"], "w") as out:
@@ -86,6 +84,30 @@ def _write():
 atexit.register(_write)
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
+
+
+def modules_imported_by_pip(
+    python: str | os.PathLike[str], pip_args: Sequence[str], environ: Mapping[str, str]
+) -> set[str]:
+    """Every module a pip command has imported when it exits. pip runs from a file named
+    ``pip``, so that start-up activates as for pip's own script; ``-X importtime`` would
+    miss what ``importlib.import_module`` loads (the feature patch modules)."""
+    with tempfile.TemporaryDirectory() as folder:
+        driver, listing = Path(folder) / "pip", Path(folder) / "modules.txt"
+        driver.write_text(_MODULE_LISTING_DRIVER)
+        result = subprocess.run(
+            [os.fspath(python), os.fspath(driver), *pip_args],
+            env={**environ, "MODULES_OUT": os.fspath(listing)},
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"pip {' '.join(pip_args)} exited {result.returncode}\n{result.stderr}"
+            )
+        return set(listing.read_text().split())
 
 
 def share_cases(cases: _Cases, entry: MatrixEntry, own_python: Sequence[MatrixEntry]) -> _Cases:

@@ -11,7 +11,7 @@ import pytest
 
 from tests._lib.builders import make_sdist
 from tests._lib.index import IndexServer
-from tests._lib.pipenv import MODULE_LISTING_DRIVER, PipEnv
+from tests._lib.pipenv import PipEnv, hermetic_environ, modules_imported_by_pip
 
 pytestmark = [pytest.mark.pipmatrix, pytest.mark.python_sensitive]
 
@@ -574,18 +574,11 @@ def test_deactivate_leaves_pip_as_stock(plugin_env: PipEnv, small_index: IndexSe
     assert lines["after"] == "[] []"
 
 
-def _imported_modules(
-    pip_env: PipEnv, index: IndexServer, wheelnext: str | None, tmp_path: Path
-) -> set[str]:
+def _imported_modules(pip_env: PipEnv, index: IndexServer, wheelnext: str | None) -> set[str]:
     """The modules a dry run of ordinary wheels imports."""
-    driver = tmp_path / "driver" / "pip"
-    driver.parent.mkdir(exist_ok=True)
-    driver.write_text(MODULE_LISTING_DRIVER)
-    listing = tmp_path / f"modules-{wheelnext or 'off'}.txt"
     command = ("install", "--dry-run", "--quiet", "--index-url", index.index_url, "alpha")
-    result = pip_env.run([driver, *command], wheelnext=wheelnext, env={"MODULES_OUT": str(listing)})
-    assert result.returncode == 0, result.stderr[-2000:]
-    return set(listing.read_text().split())
+    extra = {"WHEELNEXT_PIP": wheelnext} if wheelnext is not None else None
+    return modules_imported_by_pip(pip_env.python, command, hermetic_environ(extra))
 
 
 #: Rules that only a wheel or a command with WheelNext content needs.
@@ -603,15 +596,15 @@ RULES_NOT_NEEDED_HERE = (
 
 
 def test_a_plain_dry_run_loads_no_rules_it_does_not_use(
-    plugin_env: PipEnv, small_index: IndexServer, tmp_path: Path
+    plugin_env: PipEnv, small_index: IndexServer
 ) -> None:
     """With every feature on, a dry run of wheels without WheelNext metadata imports the
     patch layer and none of the rules only such metadata needs, nor pip's wheel installer
     where pip itself imports it only to install (pip 26.3): issue 14's "a feature nobody's
     metadata uses costs nothing". What it does import defines its records with
     ``wheelnext_pip._record``: a dataclass compiles its methods at import."""
-    off = _imported_modules(plugin_env, small_index, None, tmp_path)
-    on = _imported_modules(plugin_env, small_index, "1", tmp_path)
+    off = _imported_modules(plugin_env, small_index, None)
+    on = _imported_modules(plugin_env, small_index, "1")
     assert not {name for name in off if name.startswith("wheelnext_pip")}  # off: nothing
     ours = {name for name in on if name.startswith("wheelnext_pip")}
     assert "wheelnext_pip._pip.default_extras" in ours  # the listing sees the patch modules

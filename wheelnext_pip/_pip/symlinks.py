@@ -224,16 +224,6 @@ def _check_compatibility(call: Call, proceed: Proceed) -> Any:
     )
 
 
-# -- planning before extraction ---------------------------------------------------------
-
-
-def read_plan(wheel_zip: zipfile.ZipFile, wheel: str) -> LinkPlan:
-    """Validate a wheel's LINKS and zip link members; raise LinkError if any is bad."""
-    from wheelnext_pip._wheel_links import plan_of_archive
-
-    return plan_of_archive(wheel_zip, wheel)
-
-
 def _links_unsupported_in(folder: str) -> OSError | None:
     """Try one link where the wheel goes: a failure there is known before extraction."""
     probe = os.path.join(folder, f".wheelnext-pip-link-probe-{os.getpid()}")
@@ -396,8 +386,10 @@ def _install_wheel(call: Call, proceed: Proceed) -> Any:
     wheel_zip, scheme = call["wheel_zip"], call["scheme"]
     wheel = os.path.basename(str(call["wheel_path"]))
     _settle_interrupted(lambda: [str(scheme.purelib), str(scheme.platlib)])
+    from wheelnext_pip._wheel_links import plan_of_archive
+
     # A bad link (LinkError) refuses the wheel before pip writes anything of it.
-    plan = read_plan(wheel_zip, wheel)
+    plan = plan_of_archive(wheel_zip, wheel)
     if not plan:
         return proceed()
     install = _Install(wheel, plan)
@@ -999,4 +991,4 @@ SYMLINKS_INSTALL = PatchSet(
     applied_on_import=WHEEL_INSTALL,
 )
 
-__all__ = ["SYMLINKS", "SYMLINKS_INSTALL", "create_links", "read_plan"]
+__all__ = ["SYMLINKS", "SYMLINKS_INSTALL", "create_links"]
